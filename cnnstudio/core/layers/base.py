@@ -1,0 +1,377 @@
+"""The vocabulary every layer spec is written in.
+
+A ``LayerSpec`` is the single place that knows a layer type: its parameter
+schema (which drives the inspector, file validation and the JSON schema), its
+shape rule, its parameter count, its cost, its receptive-field step, a
+plain-words explanation with the user's numbers filled in, and the recipe of the
+torch module it becomes.  Nothing here imports torch: the recipe is plain data
+that ``core.build`` instantiates and ``core.codegen`` prints, so both always
+agree.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+Shape = tuple[int, ...]
+Params = Mapping[str, Any]
+
+
+class ShapeError(Exception):
+    """A layer cannot accept its input; ``fix`` tells the user what to change."""
+
+    def __init__(self, message: str, fix: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+
+
+class ParamError(ValueError):
+    """A parameter value is outside what its spec allows."""
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(f"{param}: {message}")
+        self.param = param
+        self.message = message
+
+
+# --------------------------------------------------------------------------- parameters
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter of a layer type.
+
+    kinds:
+      ``int``, ``float``, ``bool``, ``choice`` (one of ``choices``),
+      ``pair`` (two ints ``[h, w]``; a single int means both),
+      ``shape`` (a list of 1 to 3 ints, ``-1`` allowed where ``allow_infer``).
+    ``optional`` parameters accept ``None`` (for example pooling strides,
+    which then default to the pool size, as in Keras).
+    """
+
+    name: str
+    kind: str
+    default: Any
+    help: str
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    optional: bool = False
+    allow_infer: bool = False
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
+
+    def normalize(self, value: Any) -> Any:
+        """Return the canonical form of ``value`` or raise ``ParamError``."""
+        if value is None:
+            if self.optional:
+                return None
+            raise ParamError(self.name, "a value is required")
+        kind = self.kind
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise ParamError(self.name, f"expected true or false, got {value!r}")
+            return value
+        if kind == "int":
+            return self._check_range(self._as_int(value))
+        if kind == "float":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ParamError(self.name, f"expected a number, got {value!r}")
+            if not math.isfinite(value):
+                raise ParamError(self.name, f"expected a finite number, got {value!r}")
+            return self._check_range(float(value))
+        if kind == "choice":
+            if not isinstance(value, str) or value.lower() not in self.choices:
+                options = ", ".join(repr(c) for c in self.choices)
+                raise ParamError(self.name, f"{value!r} is not one of {options}")
+            return value.lower()
+        if kind == "pair":
+            if isinstance(value, (list, tuple)):
+                if len(value) != 2:
+                    raise ParamError(self.name, f"expected two integers [height, width], got {list(value)!r}")
+                pair = [self._check_range(self._as_int(v)) for v in value]
+            else:
+                one = self._check_range(self._as_int(value))
+                pair = [one, one]
+            return pair
+        if kind == "shape":
+            if not isinstance(value, (list, tuple)) or not 1 <= len(value) <= 3:
+                raise ParamError(self.name, f"expected a list of 1 to 3 integers, got {value!r}")
+            dims = [self._as_int(v) for v in value]
+            inferred = [d for d in dims if d == -1]
+            if inferred and (not self.allow_infer or len(inferred) > 1):
+                raise ParamError(self.name, "at most one dimension may be -1" if self.allow_infer
+                                 else "dimensions must be positive")
+            for d in dims:
+                if d != -1:
+                    self._check_range(d)
+            return dims
+        raise AssertionError(f"unknown parameter kind {kind!r}")
+
+    def _as_int(self, value: Any) -> int:
+        if isinstance(value, bool):
+            raise ParamError(self.name, f"expected an integer, got {value!r}")
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if not isinstance(value, int):
+            raise ParamError(self.name, f"expected an integer, got {value!r}")
+        return value
+
+    def _check_range(self, value: float) -> Any:
+        if self.minimum is not None and value < self.minimum:
+            raise ParamError(self.name, f"{value} is below the minimum {_fmt(self.minimum)}")
+        if self.maximum is not None and value > self.maximum:
+            raise ParamError(self.name, f"{value} is above the maximum {_fmt(self.maximum)}")
+        return value
+
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON-schema fragment of one value of this parameter."""
+        bounds = {}
+        if self.minimum is not None:
+            bounds["minimum"] = self.minimum
+        if self.maximum is not None:
+            bounds["maximum"] = self.maximum
+        if self.kind == "bool":
+            schema: dict[str, Any] = {"type": "boolean"}
+        elif self.kind == "int":
+            schema = {"type": "integer", **bounds}
+        elif self.kind == "float":
+            schema = {"type": "number", **bounds}
+        elif self.kind == "choice":
+            schema = {"enum": list(self.choices)}
+        elif self.kind == "pair":
+            one = {"type": "integer", **bounds}
+            schema = {"oneOf": [one, {"type": "array", "items": one, "minItems": 2, "maxItems": 2}]}
+        else:  # shape
+            item = {"type": "integer", "maximum": self.maximum,
+                    "minimum": -1 if self.allow_infer else self.minimum}
+            schema = {"type": "array", "items": item, "minItems": 1, "maxItems": 3}
+        if self.optional:
+            schema = {"oneOf": [{"type": "null"}, schema]}
+        schema["description"] = self.help
+        return schema
+
+
+def _fmt(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+# --------------------------------------------------------------------------- torch recipes
+
+@dataclass(frozen=True)
+class ModuleCall:
+    """``nn.<cls>(*args, **kwargs)``; ``children`` make an ``nn.Sequential``."""
+
+    cls: str
+    args: tuple[Any, ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = ()
+    children: tuple["ModuleCall", ...] = ()
+
+
+@dataclass(frozen=True)
+class FunctionCall:
+    """A parameter-free step on the running tensor: ``F.<name>(x, **kwargs)``."""
+
+    name: str
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class TorchRecipe:
+    """What one node becomes in torch: optional steps around one module.
+
+    ``merge`` is ``"add"`` or ``"concat"`` for nodes that combine several
+    inputs; for those ``module`` is ``None``.
+    """
+
+    module: ModuleCall | None = None
+    before: tuple[FunctionCall, ...] = ()
+    after: tuple[FunctionCall, ...] = ()
+    merge: str | None = None
+
+
+def kw(**kwargs: Any) -> tuple[tuple[str, Any], ...]:
+    """Keyword arguments as a hashable, ordered tuple."""
+    return tuple(kwargs.items())
+
+
+# --------------------------------------------------------------------------- results
+
+@dataclass(frozen=True)
+class ParamCount:
+    trainable: int = 0
+    non_trainable: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.trainable + self.non_trainable
+
+
+@dataclass(frozen=True)
+class ReceptiveStep:
+    """How one layer widens the receptive field along each spatial axis."""
+
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...] = ()
+    upsample: tuple[int, ...] = ()
+
+    def effective_kernel(self, axis: int) -> int:
+        dilation = self.dilation[axis] if self.dilation else 1
+        return dilation * (self.kernel[axis] - 1) + 1
+
+
+@dataclass
+class Explanation:
+    """Plain-words lines for the inspector: what the layer does and its formulas."""
+
+    lines: list[str] = field(default_factory=list)
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+# --------------------------------------------------------------------------- the spec
+
+ACTIVATIONS = ("linear", "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax")
+
+
+class LayerSpec:
+    """Base class of every layer type; subclasses fill in the class attributes
+    and override the rules that differ from the defaults here."""
+
+    type_name: str = ""
+    family: str = ""
+    name_prefix: str = ""
+    summary: str = ""
+    params: tuple[ParamSpec, ...] = ()
+    min_inputs: int = 1
+    max_inputs: int | None = 1
+    #: the input rank the layer accepts: ``"image"`` (C,H,W), ``"sequence"`` (C,L),
+    #: ``"vector"`` (N,), or ``"any"``
+    accepts: str = "any"
+
+    # ----- parameters
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: (list(p.default) if isinstance(p.default, list) else p.default)
+                for p in self.params}
+
+    def param(self, name: str) -> ParamSpec:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def normalize_params(self, given: Params | None) -> dict[str, Any]:
+        """Defaults completed with ``given``; every value checked and canonical."""
+        given = dict(given or {})
+        known = {p.name for p in self.params}
+        unknown = sorted(set(given) - known)
+        if unknown:
+            allowed = ", ".join(sorted(known)) or "none"
+            raise ParamError(unknown[0], f"{self.type_name} has no parameter {unknown[0]!r} (it has: {allowed})")
+        values = self.defaults()
+        for p in self.params:
+            if p.name in given:
+                values[p.name] = p.normalize(given[p.name])
+        self.check_params(values)
+        return values
+
+    def check_params(self, values: dict[str, Any]) -> None:
+        """Checks that involve several parameters; raise ``ParamError``."""
+
+    # ----- rules (subclasses override)
+    def output_shape(self, p: Params, inputs: Sequence[Shape]) -> Shape:
+        return inputs[0]
+
+    def param_count(self, p: Params, inputs: Sequence[Shape], output: Shape) -> ParamCount:
+        return ParamCount()
+
+    def macs(self, p: Params, inputs: Sequence[Shape], output: Shape) -> int:
+        return 0
+
+    def receptive_step(self, p: Params, inputs: Sequence[Shape]) -> ReceptiveStep | None:
+        """``None`` keeps the field unchanged; spatial layers return their step."""
+        return None
+
+    #: layers after which every output sees the whole input (Flatten, Dense, global pooling)
+    global_view: bool = False
+
+    def explain(self, p: Params, inputs: Sequence[Shape], output: Shape) -> Explanation:
+        return Explanation([self.summary])
+
+    def torch_recipe(self, p: Params, inputs: Sequence[Shape], output: Shape) -> TorchRecipe:
+        raise NotImplementedError(self.type_name)
+
+    def key_settings(self, p: Params) -> str:
+        """A short label of the settings that matter, for blocks on the canvas."""
+        return ""
+
+    # ----- helpers for subclasses
+    def check_rank(self, inputs: Sequence[Shape]) -> None:
+        rank = {"image": 3, "sequence": 2, "vector": 1}.get(self.accepts)
+        if rank is None:
+            return
+        for shape in inputs:
+            if len(shape) != rank:
+                raise ShapeError(self._rank_message(shape), self._rank_fix(shape))
+
+    def _rank_message(self, shape: Shape) -> str:
+        wanted = {"image": "an image tensor (C, H, W)", "sequence": "a sequence tensor (C, L)",
+                  "vector": "a flat vector (N,)"}[self.accepts]
+        return f"{self.type_name} needs {wanted} but receives {describe_shape(shape)}"
+
+    def _rank_fix(self, shape: Shape) -> str:
+        if self.accepts == "vector" and len(shape) > 1:
+            return "Insert a Flatten (or GlobalAveragePooling2D) layer before it."
+        if self.accepts == "image" and len(shape) == 2:
+            return "Use the 1-D variant (Conv1D) for sequences, or give the Input an image shape (C, H, W)."
+        if self.accepts == "image" and len(shape) == 1:
+            return "Move this layer before the Flatten, or Reshape the vector back into (C, H, W)."
+        return "Change the layer before it so that the shapes match."
+
+
+def describe_shape(shape: Shape) -> str:
+    names = {1: "a vector", 2: "a sequence", 3: "an image tensor"}
+    return f"{names.get(len(shape), 'a tensor')} of shape {format_shape(shape)}"
+
+
+def format_shape(shape: Shape | None, order: str = "torch") -> str:
+    """``(32, 26, 26)`` in PyTorch order; ``(26, 26, 32)`` with ``order='keras'``."""
+    if shape is None:
+        return "?"
+    dims = tuple(shape)
+    if order == "keras" and len(dims) >= 2:
+        dims = dims[1:] + dims[:1]
+    if len(dims) == 1:
+        return f"({dims[0]},)"
+    return "(" + ", ".join(str(d) for d in dims) + ")"
+
+
+RESERVED_NAMES = frozenset({
+    "forward", "logits", "training", "train", "eval", "parameters", "buffers", "modules",
+    "children", "state_dict", "load_state_dict", "to", "cuda", "cpu", "type", "float",
+    "double", "half", "apply", "register_buffer", "add_module", "zero_grad", "x", "self",
+    "torch", "nn", "F", "inputs", "outputs", "final_softmax",
+})
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a layer (it becomes a Python attribute), or None."""
+    if not name:
+        return "a layer name cannot be empty"
+    if not name.isidentifier() or not name.isascii():
+        return (f"{name!r} is not a valid layer name: use letters, digits and underscores, "
+                "starting with a letter")
+    if keyword.iskeyword(name) or name in RESERVED_NAMES or name.startswith("_"):
+        return f"{name!r} is reserved; choose another layer name"
+    return None

@@ -1,0 +1,126 @@
+"""Pooling layers: MaxPool2D, AvgPool2D and their global versions."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from .base import (Explanation, LayerSpec, ModuleCall, Params, ReceptiveStep, Shape, TorchRecipe, kw)
+from .window import axis_windows, check_fits, torch_padding, window_params
+
+POOL_MAX = 256
+
+
+class _Pool2D(LayerSpec):
+    family = "Pooling"
+    accepts = "image"
+    params = window_params(kernel_default=2, kernel_max=POOL_MAX, stride_optional=True, with_dilation=False)
+    operation = ""
+    torch_class = ""
+    pad_fill = 0.0
+
+    def _windows(self, p: Params, inputs: Sequence[Shape]):
+        return axis_windows(dict(p), inputs[0][1:])
+
+    def output_shape(self, p: Params, inputs: Sequence[Shape]) -> Shape:
+        self.check_rank(inputs)
+        windows = self._windows(p, inputs)
+        check_fits(windows, "pool window")
+        return (inputs[0][0], *(w.output for w in windows))
+
+    def macs(self, p: Params, inputs: Sequence[Shape], output: Shape) -> int:
+        return 0  # comparisons and sums, no multiply-accumulates
+
+    def receptive_step(self, p: Params, inputs: Sequence[Shape]) -> ReceptiveStep:
+        windows = self._windows(p, inputs)
+        return ReceptiveStep(tuple(w.kernel for w in windows), tuple(w.stride for w in windows))
+
+    def explain(self, p: Params, inputs: Sequence[Shape], output: Shape) -> Explanation:
+        e = Explanation([self.summary])
+        for axis, w in zip(("height", "width"), self._windows(p, inputs)):
+            if w.padding == "same":
+                e.add(f"Output {axis}: {w.formula()}")
+            else:
+                e.add(f"Output {axis}: out = floor(({w.size} + 2*{w.explicit_pad} - {w.kernel}) / {w.stride}) + 1"
+                      f" = {w.output}")
+        kh, kw_ = p["kernel_size"]
+        strides = p["strides"] or p["kernel_size"]
+        kept = 1 / (strides[0] * strides[1]) if (kh, kw_) == tuple(strides) else None
+        if kept is not None and kept < 1:
+            e.add(f"Keeps 1 value of every {kh}x{kw_} window: {100 * (1 - kept):.0f}% of the activations "
+                  "are discarded.")
+        e.add(f"Channels unchanged ({inputs[0][0]}); no parameters.")
+        return e
+
+    def torch_recipe(self, p: Params, inputs: Sequence[Shape], output: Shape) -> TorchRecipe:
+        windows = self._windows(p, inputs)
+        padding, before = torch_padding(windows, self.pad_fill)
+        module = ModuleCall(self.torch_class, (), kw(
+            kernel_size=tuple(w.kernel for w in windows), stride=tuple(w.stride for w in windows),
+            padding=padding, **self._extra_kwargs()))
+        return TorchRecipe(module, before)
+
+    def _extra_kwargs(self) -> dict:
+        return {}
+
+    def key_settings(self, p: Params) -> str:
+        text = "x".join(str(k) for k in p["kernel_size"])
+        if p["strides"] is not None and p["strides"] != p["kernel_size"]:
+            text += " · stride " + "x".join(str(s) for s in p["strides"])
+        if p["padding"] != "valid":
+            text += f" · {p['padding']}"
+        return text
+
+
+class MaxPool2D(_Pool2D):
+    type_name = "MaxPool2D"
+    name_prefix = "maxpooling2d"
+    summary = "Keeps the largest value of each window, per channel: shrinks the map, keeps the strongest response."
+    torch_class = "MaxPool2d"
+    pad_fill = float("-inf")  # padded pixels must never win the max, as in Keras
+
+
+class AvgPool2D(_Pool2D):
+    type_name = "AvgPool2D"
+    name_prefix = "avgpooling2d"
+    summary = "Averages each window, per channel."
+    torch_class = "AvgPool2d"
+
+    def _extra_kwargs(self) -> dict:
+        # Keras leaves padded zeros out of the average; for symmetric padding so does this.
+        return {"count_include_pad": False}
+
+
+class _GlobalPool2D(LayerSpec):
+    family = "Pooling"
+    accepts = "image"
+    global_view = True
+    torch_class = ""
+
+    def output_shape(self, p: Params, inputs: Sequence[Shape]) -> Shape:
+        self.check_rank(inputs)
+        return (inputs[0][0],)
+
+    def explain(self, p: Params, inputs: Sequence[Shape], output: Shape) -> Explanation:
+        c, h, w = inputs[0]
+        return Explanation([self.summary, f"{c} maps of {h}x{w} become {c} numbers; no parameters."])
+
+    def torch_recipe(self, p: Params, inputs: Sequence[Shape], output: Shape) -> TorchRecipe:
+        return TorchRecipe(ModuleCall("Sequential", children=(
+            ModuleCall(self.torch_class, (1,)), ModuleCall("Flatten"))))
+
+
+class GlobalAveragePooling2D(_GlobalPool2D):
+    type_name = "GlobalAveragePooling2D"
+    name_prefix = "global_average_pooling2d"
+    summary = "Averages each whole feature map into one number: a light replacement for Flatten."
+    torch_class = "AdaptiveAvgPool2d"
+
+
+class GlobalMaxPooling2D(_GlobalPool2D):
+    type_name = "GlobalMaxPooling2D"
+    name_prefix = "global_max_pooling2d"
+    summary = "Keeps the largest value of each whole feature map."
+    torch_class = "AdaptiveMaxPool2d"
+
+
+SPECS = (MaxPool2D(), AvgPool2D(), GlobalAveragePooling2D(), GlobalMaxPooling2D())
