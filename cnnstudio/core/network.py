@@ -316,3 +316,22 @@ class Network:
     def same_as(self, other: "Network") -> bool:
         """Equal documents: same nodes (ids, types, params, names, positions) and wires in order."""
         return self.to_dict() == other.to_dict()
+
+
+#: vertical distance between blocks that ``sequential`` stacks
+CHAIN_SPACING = 110.0
+
+
+def sequential(layers: Iterable[tuple[str, Mapping[str, Any]] | tuple[str, Mapping[str, Any], str]]) -> Network:
+    """A chain of layers, like ``keras.Sequential``: ``[("Input", {"shape": [1, 28, 28]}),
+    ("Conv2D", {"filters": 32}), ...]``; an optional third item names the layer."""
+    network = Network()
+    previous: Node | None = None
+    for index, layer in enumerate(layers):
+        type_name, params = layer[0], layer[1]
+        name = layer[2] if len(layer) > 2 else None
+        node = network.add_node(type_name, params, name=name, position=(0.0, index * CHAIN_SPACING))
+        if previous is not None:
+            network.connect(previous.id, node.id)
+        previous = node
+    return network

@@ -7,7 +7,7 @@ from typing import Sequence
 from .activation import activation_calls, activation_param
 from .base import (Explanation, LayerSpec, ModuleCall, ParamCount, ParamError, ParamSpec, Params,
                    ReceptiveStep, Shape, ShapeError, TorchRecipe, kw)
-from .window import axis_windows, check_fits, dilation_stride_conflict, torch_padding, window_params
+from .window import axis_lines, axis_windows, check_fits, dilation_stride_conflict, torch_padding, window_params
 
 KERNEL_MAX_2D = 256
 KERNEL_MAX_1D = 4096
@@ -41,9 +41,9 @@ class _WindowConv(LayerSpec):
                              tuple(w.dilation for w in windows))
 
     def _shape_lines(self, p: Params, inputs: Sequence[Shape], explanation: Explanation) -> None:
-        axes = ("height", "width") if self.spatial_axes == 2 else ("length",)
-        for axis, window in zip(axes, axis_windows(dict(p), inputs[0][1:])):
-            explanation.add(f"Output {axis}: {window.formula()}")
+        windows = axis_windows(dict(p), inputs[0][1:])
+        for line in axis_lines(windows, [w.formula() for w in windows]):
+            explanation.add(line)
 
     def _padding_recipe(self, p: Params, inputs: Sequence[Shape]):
         return torch_padding(axis_windows(dict(p), inputs[0][1:]))

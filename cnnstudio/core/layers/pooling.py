@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from .base import (Explanation, LayerSpec, ModuleCall, Params, ReceptiveStep, Shape, TorchRecipe, kw)
-from .window import axis_windows, check_fits, torch_padding, window_params
+from .window import axis_lines, axis_windows, check_fits, torch_padding, window_params
 
 POOL_MAX = 256
 
@@ -36,12 +36,12 @@ class _Pool2D(LayerSpec):
 
     def explain(self, p: Params, inputs: Sequence[Shape], output: Shape) -> Explanation:
         e = Explanation([self.summary])
-        for axis, w in zip(("height", "width"), self._windows(p, inputs)):
-            if w.padding == "same":
-                e.add(f"Output {axis}: {w.formula()}")
-            else:
-                e.add(f"Output {axis}: out = floor(({w.size} + 2*{w.explicit_pad} - {w.kernel}) / {w.stride}) + 1"
-                      f" = {w.output}")
+        windows = self._windows(p, inputs)
+        formulas = [w.formula() if w.padding == "same" else
+                    f"out = floor(({w.size} + 2*{w.explicit_pad} - {w.kernel}) / {w.stride}) + 1 = {w.output}"
+                    for w in windows]
+        for line in axis_lines(windows, formulas):
+            e.add(line)
         kh, kw_ = p["kernel_size"]
         strides = p["strides"] or p["kernel_size"]
         kept = 1 / (strides[0] * strides[1]) if (kh, kw_) == tuple(strides) else None

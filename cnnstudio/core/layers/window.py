@@ -59,6 +59,15 @@ class AxisWindow:
                 f" / {self.stride}) + 1 = {self.output}")
 
 
+def axis_lines(windows: Sequence[AxisWindow], formulas: Sequence[str]) -> list[str]:
+    """One "Output height/width: formula" line per axis, or one line when the axes agree."""
+    if len(windows) == 1:
+        return [f"Output length: {formulas[0]}"]
+    if len(set(formulas)) == 1:
+        return [f"Output height and width: {formulas[0]}"]
+    return [f"Output {axis}: {formula}" for axis, formula in zip(("height", "width"), formulas)]
+
+
 def window_params(*, kernel_default: int | None, kernel_max: int, stride_optional: bool = False,
                   with_dilation: bool = True, axes: int = 2) -> tuple[ParamSpec, ...]:
     """The kernel/strides/padding(/dilation) parameters of a window layer."""

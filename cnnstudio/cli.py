@@ -1,0 +1,134 @@
+"""``python -m cnnstudio``: the studio's work without the window.
+
+Exit codes: 0 done, 2 bad input (one line on stderr, no traceback), 1 failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+
+class UserError(Exception):
+    """Something the user can fix; printed as one line, exit code 2."""
+
+
+def _load(path: str):
+    from cnnstudio.core.project import ProjectError, load_project
+    try:
+        return load_project(path)
+    except ProjectError as error:
+        raise UserError(str(error)) from None
+
+
+def _num_classes(project) -> int | None:
+    dataset = project.dataset or {}
+    classes = dataset.get("num_classes")
+    return classes if isinstance(classes, int) else None
+
+
+def _check_output(path: str, force: bool) -> Path:
+    target = Path(path)
+    if target.is_dir():
+        raise UserError(f"{target} is a folder; give a file name such as {target / 'model.py'}")
+    if not target.parent.is_dir():
+        raise UserError(f"cannot write {target}: the folder {target.parent} does not exist")
+    if target.exists() and not force:
+        raise UserError(f"{target} already exists; pass --force to replace it")
+    return target
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from cnnstudio.core.analysis import analyze
+    from cnnstudio.core.summary import format_summary, summary_json
+    project = _load(args.project)
+    analysis = analyze(project.network, num_classes=_num_classes(project))
+    if args.json:
+        print(json.dumps(summary_json(project.network, analysis, args.batch_size), indent=2))
+    else:
+        sys.stdout.write(format_summary(project.network, analysis, args.order, args.batch_size))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from cnnstudio.core.analysis import analyze
+    from cnnstudio.core.atomic_file import write_atomic
+    project = _load(args.project)
+    analysis = analyze(project.network)
+    if analysis.errors or analysis.output_id is None:
+        problems = "; ".join(d.text for d in analysis.errors) or "the network has no output layer"
+        raise UserError(f"{args.project}: cannot export a network with problems: {problems}")
+    target = _check_output(args.output, args.force)
+    if args.format == "code":
+        from cnnstudio.core.codegen import generate_code
+        write_atomic(target, generate_code(project.network, class_name=args.class_name, title=project.name))
+    print(f"wrote {target}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from cnnstudio.core.project import json_schema
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.output:
+        from cnnstudio.core.atomic_file import write_atomic
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m cnnstudio",
+                                     description="CNN Studio from the command line.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    summary = commands.add_parser("summary", help="print the layer table, totals and receptive field")
+    summary.add_argument("project", metavar="PROJECT", help="a .cnnproj file")
+    summary.add_argument("--json", action="store_true", help="machine-readable output (PyTorch shape order)")
+    summary.add_argument("--order", choices=("torch", "keras"), default="torch",
+                         help="shape order: torch (C, H, W) or keras (H, W, C)")
+    summary.add_argument("--batch-size", type=_positive, default=1, help="batch size for the memory figures")
+    summary.set_defaults(run=cmd_summary)
+
+    export = commands.add_parser("export", help="write the network in another format")
+    export.add_argument("project", metavar="PROJECT", help="a .cnnproj file")
+    export.add_argument("--format", choices=("code",), required=True,
+                        help="code: a standalone PyTorch module file")
+    export.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write")
+    export.add_argument("--class-name", default="Net", help="name of the generated class")
+    export.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    export.set_defaults(run=cmd_export)
+
+    schema = commands.add_parser("schema", help="print or write the JSON Schema of .cnnproj files")
+    schema.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of printing")
+    schema.set_defaults(run=cmd_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except UserError as error:
+        print(f"cnnstudio: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("cnnstudio: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
