@@ -80,6 +80,31 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_screenshot(args: argparse.Namespace) -> int:
+    if args.project:
+        _load(args.project)  # a bad project is a user error, reported before any window opens
+    target = Path(args.output)
+    if not target.parent.is_dir():
+        raise UserError(f"cannot write {target}: the folder {target.parent} does not exist")
+    from cnnstudio.ui.screenshot import render_window
+    try:
+        render_window(args.project, str(target), args.size, select=args.select)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    print(f"wrote {target}")
+    return 0
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1600x1000, got {text!r}") from None
+    if not (320 <= width <= 8000 and 240 <= height <= 8000):
+        raise argparse.ArgumentTypeError(f"{width}x{height} is outside 320x240 .. 8000x8000")
+    return width, height
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -111,6 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--class-name", default="Net", help="name of the generated class")
     export.add_argument("--force", action="store_true", help="replace FILE if it exists")
     export.set_defaults(run=cmd_export)
+
+    shot = commands.add_parser("screenshot", help="render the main window with a project open to a PNG")
+    shot.add_argument("project", metavar="PROJECT", nargs="?", help="a .cnnproj file (empty canvas if left out)")
+    shot.add_argument("-o", "--output", required=True, metavar="OUT.png", help="the PNG to write")
+    shot.add_argument("--size", type=_size, default=(1600, 1000), metavar="WxH", help="window size (1600x1000)")
+    shot.add_argument("--select", metavar="LAYER", help="select this layer so the inspector shows it")
+    shot.set_defaults(run=cmd_screenshot)
 
     schema = commands.add_parser("schema", help="print or write the JSON Schema of .cnnproj files")
     schema.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of printing")

@@ -138,7 +138,7 @@ class Network:
         elif node_id in self._nodes:
             raise NetworkError(f"a node with id {node_id!r} already exists")
         name = name if name is not None else self.unique_name(spec.name_prefix)
-        self._check_name(name)
+        self.check_name(name, node_id)
         node = Node(node_id, type_name, values, name, (float(position[0]), float(position[1])))
         self._nodes[node_id] = node
         self._bump_id(node_id)
@@ -177,24 +177,27 @@ class Network:
 
     def connect(self, source: str, target: str, index: int | None = None) -> Edge:
         """Wire ``source``'s output into ``target``; refuses cycles and duplicates."""
-        src, dst = self.node(source), self.node(target)
-        if source == target:
-            raise NetworkError(f"{src.name} cannot be connected to itself")
+        self.check_connection(source, target)
         edge = Edge(source, target)
-        if edge in self._edges:
-            raise NetworkError(f"{src.name} is already connected to {dst.name}")
-        spec = spec_for(dst.type)
-        if spec.max_inputs == 0:
-            raise NetworkError(f"{dst.name} is an {dst.type} layer and takes no inputs")
-        if self._reaches(target, source):
-            raise NetworkError(f"connecting {src.name} to {dst.name} would make a cycle "
-                               f"({dst.name} already feeds {src.name})")
         if index is None:
             self._edges.append(edge)
         else:
             self._edges.insert(index, edge)
         self.changed.emit(Change("edge_added", (source, target)))
         return edge
+
+    def check_connection(self, source: str, target: str) -> None:
+        """Raise ``NetworkError`` saying why ``source -> target`` cannot be wired."""
+        src, dst = self.node(source), self.node(target)
+        if source == target:
+            raise NetworkError(f"{src.name} cannot be connected to itself")
+        if Edge(source, target) in self._edges:
+            raise NetworkError(f"{src.name} is already connected to {dst.name}")
+        if spec_for(dst.type).max_inputs == 0:
+            raise NetworkError(f"{dst.name} is an {dst.type} layer and takes no inputs")
+        if self._reaches(target, source):
+            raise NetworkError(f"connecting {src.name} to {dst.name} would make a cycle "
+                               f"({dst.name} already feeds {src.name})")
 
     def disconnect(self, source: str, target: str) -> int:
         """Remove a wire; returns its list index so undo can reinsert it there."""
@@ -220,7 +223,7 @@ class Network:
     def rename(self, node_id: str, name: str) -> str:
         node = self.node(node_id)
         if name != node.name:
-            self._check_name(name)
+            self.check_name(name, node_id)
         previous, node.name = node.name, name
         self.changed.emit(Change("renamed", (node_id,)))
         return previous
@@ -245,6 +248,10 @@ class Network:
             number += 1
         return f"{prefix}_{number}"
 
+    def next_free_id(self) -> str:
+        """The id the next ``add_node`` would choose; commands use it to replay an edit exactly."""
+        return self._new_id()
+
     def _new_id(self) -> str:
         while f"n{self._next_id}" in self._nodes:
             self._next_id += 1
@@ -254,11 +261,13 @@ class Network:
         if node_id.startswith("n") and node_id[1:].isdigit():
             self._next_id = max(self._next_id, int(node_id[1:]) + 1)
 
-    def _check_name(self, name: str) -> None:
+    def check_name(self, name: str, node_id: str | None = None) -> None:
+        """Raise ``NetworkError`` if ``name`` cannot name ``node_id`` (or a new node)."""
         problem = name_problem(name)
         if problem:
             raise NetworkError(problem)
-        if self.node_by_name(name) is not None:
+        owner = self.node_by_name(name)
+        if owner is not None and owner.id != node_id:
             raise NetworkError(f"another layer is already named {name!r}; layer names must be unique")
 
     @staticmethod
@@ -277,6 +286,7 @@ class Network:
             raise NetworkError(where + str(error)) from error
 
     def _reaches(self, start: str, goal: str) -> bool:
+        _, outputs = self.adjacency()
         stack, seen = [start], set()
         while stack:
             current = stack.pop()
@@ -284,7 +294,7 @@ class Network:
                 return True
             if current not in seen:
                 seen.add(current)
-                stack.extend(self.outputs_of(current))
+                stack.extend(outputs[current])
         return False
 
     # ------------------------------------------------------------------ copying and files

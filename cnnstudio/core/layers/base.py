@@ -62,6 +62,11 @@ class ParamSpec:
     optional: bool = False
     allow_infer: bool = False
     label: str = ""
+    #: ``(other_param, value)``: this parameter only matters while the other one has that value
+    active_when: tuple[str, Any] | None = None
+
+    def is_active(self, values: Mapping[str, Any]) -> bool:
+        return self.active_when is None or values.get(self.active_when[0]) == self.active_when[1]
 
     @property
     def title(self) -> str:
@@ -362,6 +367,18 @@ RESERVED_NAMES = frozenset({
     "children", "state_dict", "load_state_dict", "to", "cuda", "cpu", "type", "float",
     "double", "half", "apply", "register_buffer", "add_module", "zero_grad", "x", "self",
     "torch", "nn", "F", "inputs", "outputs", "final_softmax",
+    # the rest of torch.nn.Module's public attributes: a layer named like one would hide it
+    # (or the layer) in the built model and in generated code
+    "T_destination", "bfloat16", "call_super_init", "compile", "dump_patches", "extra_repr",
+    "get_buffer", "get_extra_state", "get_parameter", "get_submodule", "ipu", "mtia",
+    "named_buffers", "named_children", "named_modules", "named_parameters", "register_backward_hook",
+    "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook",
+    "register_full_backward_pre_hook", "register_load_state_dict_post_hook",
+    "register_load_state_dict_pre_hook", "register_module", "register_parameter",
+    "register_state_dict_post_hook", "register_state_dict_pre_hook", "requires_grad_",
+    "set_extra_state", "set_submodule", "share_memory", "to_empty", "xpu",
+    # attributes core.build and core.codegen give their models
+    "layer_names", "input_shape", "output_shape", "taps", "run",
 })
 
 

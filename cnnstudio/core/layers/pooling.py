@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .base import (Explanation, LayerSpec, ModuleCall, Params, ReceptiveStep, Shape, TorchRecipe, kw)
+from .base import (Explanation, LayerSpec, ModuleCall, Params, ReceptiveStep, Shape, ShapeError, TorchRecipe, kw)
 from .window import axis_lines, axis_windows, check_fits, torch_padding, window_params
 
 POOL_MAX = 256
@@ -25,6 +25,13 @@ class _Pool2D(LayerSpec):
         self.check_rank(inputs)
         windows = self._windows(p, inputs)
         check_fits(windows, "pool window")
+        if any(w.explicit_pad > w.kernel // 2 for w in windows):
+            # PyTorch refuses it: a window could then hold nothing but padding
+            pads = "x".join(str(w.explicit_pad) for w in windows)
+            halves = "x".join(str(w.kernel // 2) for w in windows)
+            kernel = "x".join(str(w.kernel) for w in windows)
+            raise ShapeError(f"its padding {pads} is more than half of its {kernel} pool window",
+                             f"Use a pad of at most {halves}, or padding='same'.")
         return (inputs[0][0], *(w.output for w in windows))
 
     def macs(self, p: Params, inputs: Sequence[Shape], output: Shape) -> int:
@@ -86,8 +93,20 @@ class AvgPool2D(_Pool2D):
     torch_class = "AvgPool2d"
 
     def _extra_kwargs(self) -> dict:
-        # Keras leaves padded zeros out of the average; for symmetric padding so does this.
+        # Keras leaves padded zeros out of the average; so does count_include_pad=False.
         return {"count_include_pad": False}
+
+    def torch_recipe(self, p: Params, inputs: Sequence[Shape], output: Shape) -> TorchRecipe:
+        windows = self._windows(p, inputs)
+        pads = [w.pads() for w in windows]
+        if all(before == after for before, after in pads):
+            return super().torch_recipe(p, inputs, output)
+        # 'same' with an odd total padding: zeros added by F.pad would count in the average.
+        # Pad the smaller amount on both sides and let ceil_mode add the last window, which
+        # overhangs the bottom/right edge by the extra pixel; only real pixels are averaged.
+        return TorchRecipe(ModuleCall(self.torch_class, (), kw(
+            kernel_size=tuple(w.kernel for w in windows), stride=tuple(w.stride for w in windows),
+            padding=tuple(before for before, _ in pads), ceil_mode=True, count_include_pad=False)))
 
 
 class _GlobalPool2D(LayerSpec):

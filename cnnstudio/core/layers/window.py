@@ -85,7 +85,7 @@ def window_params(*, kernel_default: int | None, kernel_max: int, stride_optiona
                   "'valid': no padding; 'same': keep ceil(n / stride) pixels; "
                   "'explicit': add 'pad' zeros on each side.", choices=PADDING_MODES),
         ParamSpec("pad", kind, value(0), "Zeros added on each side when padding is 'explicit'.",
-                  minimum=0, maximum=kernel_max),
+                  minimum=0, maximum=kernel_max, active_when=("padding", "explicit")),
     ]
     if with_dilation:
         specs.append(ParamSpec("dilation_rate", kind, value(1),

@@ -1,0 +1,433 @@
+"""The studio's main window: it composes the canvas and the panels, owns the
+menus, toolbar and status bar, and handles files. Edits go through commands;
+numbers come from the document's analysis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QToolBar, QUndoView
+
+from cnnstudio.core.network import Network
+from cnnstudio.core.project import Project, ProjectError, load_project, save_project
+from cnnstudio.core.summary import human_bytes
+from cnnstudio.paths import EXAMPLE_PROJECTS
+
+from .autosave import INTERVAL_MS, Autosaver
+from .canvas.scene import NetworkScene
+from .canvas.view import NetworkView
+from .document import NetworkDocument
+from .edit_actions import EditActions
+from .icons import app_icon
+from .panels.inspector import InspectorPanel
+from .panels.palette import PalettePanel
+from .panels.problems import ProblemsPanel
+from .panels.summary import SummaryPanel
+from .prompter import Prompter
+from .settings import app_settings, config_dir, forget_recent, recent_files, remember_recent
+
+APP_NAME = "CNN Studio"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, autosave_folder: Path | None = None, restore_layout: bool = True) -> None:
+        super().__init__()
+        self.setWindowIcon(app_icon())
+        self.prompter = Prompter(self)
+        self.document = NetworkDocument(parent=self)
+        self.scene = NetworkScene(self.document, self)
+        self.view = NetworkView(self.scene)
+        self.edits = EditActions(self.scene)
+        self.setCentralWidget(self.view)
+        self.autosaver = Autosaver(autosave_folder or config_dir() / "autosave")
+
+        self.palette = PalettePanel()
+        self.inspector = InspectorPanel(self.document)
+        self.summary = SummaryPanel(self.document)
+        self.problems = ProblemsPanel(self.document)
+        self.history = QUndoView(self.document.undo_stack)
+        self.history.setEmptyLabel("<opened>")
+        self._make_docks()
+        self._make_actions()
+        self._make_menus()
+        self._make_toolbar()
+        self._make_status_bar()
+        self._connect()
+
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.setInterval(INTERVAL_MS)
+        self.autosave_timer.timeout.connect(self.autosave_now)
+        self.autosave_timer.start()
+        self.resize(1440, 900)
+        if restore_layout:
+            self._restore_layout()
+        self._update_title()
+        self._update_status()
+
+    # ================================================================== layout
+    def _dock(self, title: str, widget, area, name: str) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _make_docks(self) -> None:
+        left, right, bottom = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
+                               Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.palette_dock = self._dock("Layers", self.palette, left, "palette")
+        self.inspector_dock = self._dock("Inspector", self.inspector, right, "inspector")
+        self.summary_dock = self._dock("Summary", self.summary, bottom, "summary")
+        self.problems_dock = self._dock("Problems", self.problems, bottom, "problems")
+        self.history_dock = self._dock("History", self.history, bottom, "history")
+        self.tabifyDockWidget(self.summary_dock, self.problems_dock)
+        self.tabifyDockWidget(self.problems_dock, self.history_dock)
+        self.summary_dock.raise_()
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [210, 330], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.summary_dock], [230], Qt.Orientation.Vertical)
+        self.setCorner(Qt.Corner.BottomLeftCorner, left)
+        self.setCorner(Qt.Corner.BottomRightCorner, right)
+
+    def _action(self, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcuts(shortcut if isinstance(shortcut, list) else [QKeySequence(shortcut)])
+        action.setStatusTip(tip or text.replace("&", "").replace("…", ""))
+        action.setToolTip(tip or text.replace("&", "").replace("…", ""))
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        return action
+
+    def _make_actions(self) -> None:
+        S = QKeySequence.StandardKey
+        stack = self.document.undo_stack
+        self.new_action = self._action("&New", self.new_project, S.New, "Start an empty network")
+        self.open_action = self._action("&Open…", self.open_dialog, S.Open, "Open a .cnnproj project")
+        self.save_action = self._action("&Save", self.save, S.Save, "Save the project")
+        self.save_as_action = self._action("Save &As…", self.save_as, S.SaveAs, "Save under a new name")
+        self.export_code_action = self._action("Export PyTorch &Code…", self.export_code, "Ctrl+E",
+                                               "Write the network as a standalone PyTorch module")
+        self.quit_action = self._action("&Quit", self.close, S.Quit)
+        self.undo_action = stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(S.Undo)
+        self.redo_action = stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence(S.Redo), QKeySequence("Ctrl+Y")])
+        self.cut_action = self._action("Cu&t", self.edits.cut, S.Cut)
+        self.copy_action = self._action("&Copy", self.edits.copy, S.Copy)
+        self.paste_action = self._action("&Paste", self.edits.paste, S.Paste)
+        self.duplicate_action = self._action("&Duplicate", self.edits.duplicate, "Ctrl+D",
+                                             "Copy the selected blocks and paste them beside")
+        self.delete_action = self._action("&Delete", self.edits.delete_selection,
+                                          [QKeySequence(S.Delete), QKeySequence("Backspace")],
+                                          "Delete the selected blocks or wires")
+        self.select_all_action = self._action("Select &All", self._select_all, S.SelectAll)
+        self.tidy_action = self._action("&Tidy Layout", self.edits.tidy, "Ctrl+L",
+                                        "Arrange the blocks in rows by depth")
+        self.zoom_in_action = self._action("Zoom &In", self.view.zoom_in, [QKeySequence(S.ZoomIn),
+                                                                           QKeySequence("Ctrl+=")])
+        self.zoom_out_action = self._action("Zoom &Out", self.view.zoom_out, S.ZoomOut)
+        self.zoom_fit_action = self._action("Zoom to &Fit", self.view.zoom_to_fit, "Ctrl+0",
+                                            "Show the whole network")
+        self.zoom_reset_action = self._action("&Actual Size", lambda: self.view.set_zoom(1.0), "Ctrl+1")
+        self.snap_action = self._action("&Snap to Grid", self.scene.set_snap_to_grid, None,
+                                        "Align blocks to the grid when they move", checkable=True)
+        self.snap_action.setChecked(True)
+        self.keras_order_action = self._action("Keras Shape Order (H, W, C)", self._toggle_order, None,
+                                               "Show shapes as (H, W, C) instead of (C, H, W)", checkable=True)
+        for action in (self.delete_action, self.copy_action, self.cut_action, self.paste_action,
+                       self.duplicate_action, self.select_all_action):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.view.addAction(action)
+
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.new_action)
+        self.examples_menu = file_menu.addMenu("New from &Example")
+        for path in sorted(EXAMPLE_PROJECTS.glob("*.cnnproj")):
+            action = self.examples_menu.addAction(path.stem.replace("_", " "))
+            action.triggered.connect(lambda _=False, p=path: self.open_example(p))
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(self.save_action)
+        file_menu.addAction(self.save_as_action)
+        file_menu.addAction(self.export_code_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+
+        edit_menu = bar.addMenu("&Edit")
+        for action in (self.undo_action, self.redo_action, None, self.cut_action, self.copy_action,
+                       self.paste_action, self.duplicate_action, self.delete_action, None,
+                       self.select_all_action, self.tidy_action):
+            edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
+
+        view_menu = bar.addMenu("&View")
+        for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_fit_action, self.zoom_reset_action,
+                       None, self.snap_action, self.keras_order_action, None):
+            view_menu.addSeparator() if action is None else view_menu.addAction(action)
+        for dock in (self.palette_dock, self.inspector_dock, self.summary_dock, self.problems_dock,
+                     self.history_dock):
+            view_menu.addAction(dock.toggleViewAction())
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self._action("&Keyboard Shortcuts", self._show_shortcuts))
+        help_menu.addAction(self._action("&About CNN Studio", self._show_about))
+
+    def _make_toolbar(self) -> None:
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("main_toolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for action in (self.new_action, self.open_action, self.save_action, None, self.undo_action,
+                       self.redo_action, None, self.delete_action, self.tidy_action, None, self.zoom_fit_action,
+                       self.zoom_in_action, self.zoom_out_action):
+            toolbar.addSeparator() if action is None else toolbar.addAction(action)
+        self.addToolBar(toolbar)
+
+    def _make_status_bar(self) -> None:
+        self.status_params = QLabel()
+        self.status_memory = QLabel()
+        self.status_selection = QLabel()
+        self.status_saved = QLabel()
+        for label in (self.status_selection, self.status_params, self.status_memory, self.status_saved):
+            self.statusBar().addPermanentWidget(label)
+
+    def _connect(self) -> None:
+        self.document.analysisChanged.connect(self._update_status)
+        self.document.fileStateChanged.connect(self._update_title)
+        self.document.fileStateChanged.connect(self._update_status)
+        self.scene.selectionChanged.connect(self._on_selection)
+        self.scene.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.palette.appendRequested.connect(self.edits.append)
+        self.summary.nodesSelected.connect(self._select_from_panel)
+        self.problems.nodesSelected.connect(self._select_from_panel)
+        self.summary.orderChanged.connect(self._on_order_changed)
+        self.problems.countChanged.connect(self._on_problem_count)
+
+    # ================================================================== selection and view
+    def _on_selection(self) -> None:
+        selected = self.scene.selected_node_ids()
+        self.inspector.show_node(selected[0] if len(selected) == 1 else None)
+        self.summary.select_nodes(selected)
+        self._update_status()
+
+    def _select_from_panel(self, node_ids: list[str]) -> None:
+        self.scene.select_nodes(node_ids)
+        if node_ids and node_ids[0] in self.scene.nodes:
+            self.view.ensureVisible(self.scene.nodes[node_ids[0]], 60, 60)
+
+    def _select_all(self) -> None:
+        self.scene.select_nodes(list(self.scene.nodes))
+
+    def _toggle_order(self, keras: bool) -> None:
+        self.summary.order_box.setCurrentIndex(1 if keras else 0)
+
+    def _on_order_changed(self, order: str) -> None:
+        self.scene.set_order(order)
+        self.keras_order_action.setChecked(order == "keras")
+
+    def _on_problem_count(self, errors: int, warnings: int) -> None:
+        title = "Problems" + (f" ({errors + warnings})" if errors + warnings else "")
+        self.problems_dock.setWindowTitle(title)
+
+    def _update_status(self) -> None:
+        analysis = self.document.analysis
+        self.status_params.setText(f"{analysis.total_params:,} params · {analysis.macs:,} MACs")
+        memory = analysis.memory(self.summary.batch_box.value(), "float32")
+        self.status_memory.setText(f"training memory (batch {memory.batch_size}): {human_bytes(memory.total)}")
+        selected = self.scene.selected_node_ids()
+        self.status_selection.setText(f"{len(selected)} selected" if selected else "")
+        self.status_saved.setText("modified" if self.document.modified else "saved")
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.document.display_name}[*] — {APP_NAME}")
+        self.setWindowModified(self.document.modified)
+
+    # ================================================================== files
+    def confirm_discard(self) -> bool:
+        """True when the current project may be replaced or closed."""
+        if not self.document.modified:
+            return True
+        answer = self.prompter.ask_save_changes(self.document.display_name)
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    def new_project(self) -> bool:
+        if not self.confirm_discard():
+            return False
+        self._replace(Project(Network()), None)
+        return True
+
+    def open_example(self, path: Path) -> bool:
+        if not self.confirm_discard():
+            return False
+        try:
+            project = load_project(path)
+        except ProjectError as error:
+            self.prompter.error("Cannot open example", str(error))
+            return False
+        self._replace(project, None)  # an example opens as a new, untitled copy
+        self.view.show_network()
+        return True
+
+    def open_dialog(self) -> bool:
+        folder = str(self.document.path.parent) if self.document.path else str(EXAMPLE_PROJECTS)
+        path = self.prompter.open_path(folder)
+        return self.open_path(Path(path)) if path else False
+
+    def open_path(self, path: Path, ask: bool = True) -> bool:
+        """Open ``path``; a bad file is reported and the current project stays open."""
+        if ask and not self.confirm_discard():
+            return False
+        try:
+            project = load_project(path)
+        except ProjectError as error:
+            self.prompter.error("Cannot open project", str(error))
+            return False
+        self._replace(project, Path(path))
+        remember_recent(Path(path).resolve())
+        self.view.show_network()
+        return True
+
+    def _replace(self, project: Project, path: Path | None) -> None:
+        self.autosaver.discard(self.document.path)
+        self.document.replace_project(project, path)
+        order = (project.view or {}).get("shape_order")
+        self.summary.order_box.setCurrentIndex(1 if order == "keras" else 0)
+        self._update_title()
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self._write(self.document.path)
+
+    def save_as(self) -> bool:
+        suggested = str(self.document.path or (Path.home() / f"{self.document.display_name}.cnnproj"))
+        path = self.prompter.save_path(suggested)
+        if not path:
+            return False
+        if not path.endswith(".cnnproj"):
+            path += ".cnnproj"
+        return self._write(Path(path))
+
+    def _write(self, path: Path) -> bool:
+        project = self.document.project
+        project.view = {**(project.view or {}), "shape_order": self.summary.order}
+        try:
+            save_project(project, path)
+        except (ProjectError, OSError) as error:
+            self.prompter.error("Cannot save project", str(error))
+            return False
+        self.autosaver.discard(self.document.path)
+        self.autosaver.discard(path)
+        self.document.mark_saved(path)
+        remember_recent(path.resolve())
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def export_code(self) -> bool:
+        analysis = self.document.analysis
+        if not analysis.ok:
+            problems = "\n".join(d.text for d in analysis.errors) or "The network has no output layer."
+            self.prompter.error("Cannot export", f"Fix these problems first:\n{problems}")
+            return False
+        stem = self.document.path.stem if self.document.path else "network"
+        path = self.prompter.save_path(str(Path.home() / f"{stem}.py"), "Python files (*.py)",
+                                       "Export PyTorch code")
+        if not path:
+            return False
+        from cnnstudio.core.atomic_file import write_atomic
+        from cnnstudio.core.codegen import generate_code
+        try:
+            write_atomic(path, generate_code(self.document.network, title=self.document.project.name))
+        except OSError as error:
+            self.prompter.error("Cannot export", f"{path}: {error.strerror or error}")
+            return False
+        self.prompter.info("Exported", f"Wrote the PyTorch module to {path}")
+        return True
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = recent_files()
+        if not files:
+            self.recent_menu.addAction("No recent projects").setEnabled(False)
+        for file in files:
+            action = self.recent_menu.addAction(file)
+            action.triggered.connect(lambda _=False, f=file: self._open_recent(f))
+
+    def _open_recent(self, file: str) -> None:
+        if not Path(file).exists():
+            forget_recent(file)
+            self.prompter.error("Cannot open project", f"{file}: the file no longer exists. It was removed "
+                                                       "from the recent list.")
+            return
+        self.open_path(Path(file))
+
+    # ================================================================== autosave and closing
+    def autosave_now(self) -> None:
+        if self.document.modified:
+            try:
+                self.autosaver.write(self.document.project, self.document.path)
+            except OSError as error:
+                self.statusBar().showMessage(f"Autosave failed: {error}", 8000)
+
+    def offer_recovery(self) -> bool:
+        """After a crash: offer each autosaved copy; True when one was restored."""
+        for copy in self.autosaver.pending():
+            if not self.prompter.ask_restore(copy.description()):
+                self.autosaver.remove(copy)
+                continue
+            try:
+                project = load_project(copy.project_file)
+            except ProjectError as error:
+                self.prompter.error("Cannot restore", str(error))
+                continue
+            original = Path(copy.original) if copy.original else None
+            self._replace(project, original)
+            self.document.undo_stack.resetClean()  # restored work is unsaved until the user saves
+            self._update_title()
+            self.autosaver.remove(copy)
+            self.autosave_now()
+            return True
+        return False
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.confirm_discard():
+            event.ignore()
+            return
+        self.autosaver.discard(self.document.path)
+        settings = app_settings()
+        settings.setValue("geometry", self.saveGeometry())
+        settings.setValue("window_state", self.saveState())
+        settings.sync()
+        event.accept()
+
+    def _restore_layout(self) -> None:
+        settings = app_settings()
+        geometry, state = settings.value("geometry"), settings.value("window_state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    # ================================================================== help
+    def _show_shortcuts(self) -> None:
+        rows = []
+        for action in self.findChildren(QAction):
+            if action.shortcut().toString() and action.text():
+                rows.append(f"<tr><td>{action.text().replace('&', '')}</td>"
+                            f"<td><b>{action.shortcut().toString()}</b></td></tr>")
+        self.prompter.info("Keyboard shortcuts", "<table>" + "".join(sorted(set(rows))) + "</table>"
+                           "<p>Wheel or Ctrl+wheel zooms; middle-drag pans; drag from a block's bottom port "
+                           "to another block to connect.</p>")
+
+    def _show_about(self) -> None:
+        from cnnstudio import __version__
+        self.prompter.info("About CNN Studio", f"CNN Studio {__version__}\nDesign, check and train convolutional "
+                                               "networks visually with PyTorch.")
+

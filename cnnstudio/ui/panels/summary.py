@@ -1,0 +1,150 @@
+"""The summary dock: the core's Keras-like table, live, with totals, memory for a
+chosen batch size and the receptive field.  Selecting a row selects the block."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QGuiApplication
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+                               QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from cnnstudio.core.layers import spec_for
+from cnnstudio.core.layers.base import format_shape
+from cnnstudio.core.summary import format_summary, human_bytes, human_count, receptive_field_line, summary_rows
+
+from .. import theme
+from ..document import NetworkDocument
+
+COLUMNS = ("Layer", "Type", "Output shape", "Params", "MACs")
+
+
+class SummaryPanel(QWidget):
+    nodesSelected = Signal(list)
+    orderChanged = Signal(str)
+
+    def __init__(self, document: NetworkDocument, parent=None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.order = "torch"
+        self._row_ids: list[str] = []
+        self._syncing = False
+
+        self.order_box = QComboBox()
+        self.order_box.addItem("PyTorch (C, H, W)", "torch")
+        self.order_box.addItem("Keras (H, W, C)", "keras")
+        self.order_box.setToolTip("Order of the shape axes shown everywhere")
+        self.batch_box = QSpinBox()
+        self.batch_box.setRange(1, 65536)
+        self.batch_box.setValue(64)
+        self.batch_box.setPrefix("batch ")
+        self.batch_box.setToolTip("Batch size for the memory figures")
+        self.mode_box = QComboBox()
+        self.mode_box.addItem("Training (Adam)", True)
+        self.mode_box.addItem("Inference", False)
+        self.copy_button = QPushButton("Copy as text")
+        self.copy_button.setToolTip("Copy the summary table as plain text")
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Shapes"))
+        top.addWidget(self.order_box)
+        top.addSpacing(12)
+        top.addWidget(QLabel("Memory for"))
+        top.addWidget(self.batch_box)
+        top.addWidget(self.mode_box)
+        top.addStretch(1)
+        top.addWidget(self.copy_button)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.totals = QLabel()
+        self.totals.setWordWrap(True)
+        self.totals.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.totals)
+
+        self.order_box.currentIndexChanged.connect(self._on_order)
+        self.batch_box.valueChanged.connect(self.refresh)
+        self.mode_box.currentIndexChanged.connect(self.refresh)
+        self.copy_button.clicked.connect(self.copy_text)
+        self.table.itemSelectionChanged.connect(self._on_table_selection)
+        document.analysisChanged.connect(self.refresh)
+        self.refresh()
+
+    def _on_order(self) -> None:
+        self.order = self.order_box.currentData()
+        self.refresh()
+        self.orderChanged.emit(self.order)
+
+    def refresh(self) -> None:
+        analysis = self.document.analysis
+        rows = summary_rows(self.document.network, analysis)
+        self._syncing = True
+        self.table.setRowCount(len(rows))
+        self._row_ids = [r.node_id for r in rows]
+        for index, row in enumerate(rows):
+            family = spec_for(row.type).family
+            cells = [row.name, row.type, format_shape(row.output_shape, self.order), f"{row.params:,}",
+                     human_count(row.macs) if row.macs else "0"]
+            for column, text in enumerate(cells):
+                item = self.table.item(index, column)
+                if item is None:
+                    item = QTableWidgetItem()
+                    self.table.setItem(index, column, item)
+                item.setText(text)
+                if column >= 3:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                item.setToolTip(row.problem or f"{row.name} ({row.type})")
+                if column == 1:
+                    item.setForeground(QBrush(theme.family_color(family)))
+                elif row.problem:
+                    item.setForeground(QBrush(QColor(theme.ERROR_COLOR)))
+                else:
+                    item.setForeground(QBrush(theme.text_color()))
+        self._syncing = False
+        training = self.mode_box.currentData()
+        batch = self.batch_box.value()
+        lines = [f"<b>Total params: {analysis.total_params:,}</b> · trainable {analysis.trainable_params:,} · "
+                 f"non-trainable {analysis.non_trainable_params:,} · MACs per sample {analysis.macs:,} "
+                 f"({human_count(analysis.macs)})"]
+        memory = [analysis.memory(batch, precision, training=training) for precision in ("float32", "float16")]
+        mode = "training with Adam (weights, gradients, optimizer state, activations)" if training else "inference"
+        lines.append(f"Memory, batch {batch}, {mode}: float32 {human_bytes(memory[0].total)} · "
+                     f"float16 {human_bytes(memory[1].total)} (weights {human_bytes(memory[0].weights)} / "
+                     f"{human_bytes(memory[1].weights)})")
+        field_line = receptive_field_line(analysis)
+        if field_line:
+            lines.append(field_line)
+        self.totals.setText("<br>".join(lines))
+
+    def copy_text(self) -> None:
+        QGuiApplication.clipboard().setText(self.summary_text())
+
+    def summary_text(self) -> str:
+        return format_summary(self.document.network, self.document.analysis, self.order, self.batch_box.value())
+
+    # ------------------------------------------------------------------ selection both ways
+    def _on_table_selection(self) -> None:
+        if self._syncing:
+            return
+        rows = sorted({index.row() for index in self.table.selectedIndexes()})
+        self.nodesSelected.emit([self._row_ids[r] for r in rows if r < len(self._row_ids)])
+
+    def select_nodes(self, node_ids: list[str]) -> None:
+        self._syncing = True
+        self.table.clearSelection()
+        for node_id in node_ids:
+            if node_id in self._row_ids:
+                self.table.selectRow(self._row_ids.index(node_id))
+        self._syncing = False

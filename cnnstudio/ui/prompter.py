@@ -1,0 +1,53 @@
+"""Every question and message box the main window shows, in one replaceable
+object: tests swap in scripted answers instead of clicking modal dialogs."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+PROJECT_FILTER = "CNN Studio projects (*.cnnproj);;All files (*)"
+
+
+class Prompter:
+    def __init__(self, parent: QWidget) -> None:
+        self.parent = parent
+
+    def ask_save_changes(self, name: str) -> str:
+        """'save', 'discard' or 'cancel'."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes",
+                          f"{name} has changes that are not saved.", parent=self.parent)
+        box.setInformativeText("Save them before closing?")
+        box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                               | QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        answer = box.exec()
+        return {QMessageBox.StandardButton.Save: "save",
+                QMessageBox.StandardButton.Discard: "discard"}.get(QMessageBox.StandardButton(answer), "cancel")
+
+    def ask_restore(self, description: str) -> bool:
+        answer = QMessageBox.question(
+            self.parent, "Recover unsaved work",
+            f"CNN Studio closed without saving {description}.\nRestore the autosaved copy?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def ask_replace(self, path: str) -> bool:
+        answer = QMessageBox.question(self.parent, "Replace file", f"{path} already exists. Replace it?",
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def error(self, title: str, text: str) -> None:
+        QMessageBox.critical(self.parent, title, text)
+
+    def info(self, title: str, text: str) -> None:
+        QMessageBox.information(self.parent, title, text)
+
+    def open_path(self, folder: str = "") -> str:
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Open project", folder, PROJECT_FILTER)
+        return path
+
+    def save_path(self, suggested: str, file_filter: str = PROJECT_FILTER, title: str = "Save project as") -> str:
+        # the native dialog asks before replacing a file, so callers need not ask again
+        path, _ = QFileDialog.getSaveFileName(self.parent, title, suggested, file_filter)
+        return path
