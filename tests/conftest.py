@@ -7,3 +7,8 @@ the test process aborts (SIGABRT) and pytest prints no summary.
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import tempfile  # noqa: E402  (after the platform is chosen)
+
+# Settings, recent files and autosave copies go to a throwaway folder, never the user's.
+os.environ["CNNSTUDIO_CONFIG_DIR"] = tempfile.mkdtemp(prefix="cnnstudio-tests-")

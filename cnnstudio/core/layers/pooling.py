@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .base import (Explanation, LayerSpec, ModuleCall, Params, ReceptiveStep, Shape, ShapeError, TorchRecipe, kw)
+from .base import (Explanation, FunctionCall, LayerSpec, ModuleCall, Params, ReceptiveStep, Shape, ShapeError,
+                   TorchRecipe, kw)
 from .window import axis_lines, axis_windows, check_fits, torch_padding, window_params
 
 POOL_MAX = 256
@@ -101,12 +102,25 @@ class AvgPool2D(_Pool2D):
         pads = [w.pads() for w in windows]
         if all(before == after for before, after in pads):
             return super().torch_recipe(p, inputs, output)
-        # 'same' with an odd total padding: zeros added by F.pad would count in the average.
-        # Pad the smaller amount on both sides and let ceil_mode add the last window, which
-        # overhangs the bottom/right edge by the extra pixel; only real pixels are averaged.
-        return TorchRecipe(ModuleCall(self.torch_class, (), kw(
+        # 'same' with an odd total padding: zeros from F.pad would count in the average, so the
+        # padding stays inside the pool (count_include_pad=False skips it), symmetric as torch
+        # wants.  With stride > 1, pad the smaller side and let ceil_mode add the last window,
+        # which overhangs the bottom/right edge; with stride 1, pad the larger side and crop
+        # the one extra window at the top/left (F.pad with a negative pad crops).
+        padding, crop = [], []
+        for w, (before, after) in zip(windows, pads):
+            extra = after - before if w.stride == 1 else 0
+            padding.append(before + extra)
+            crop.append(extra)
+        module = ModuleCall(self.torch_class, (), kw(
             kernel_size=tuple(w.kernel for w in windows), stride=tuple(w.stride for w in windows),
-            padding=tuple(before for before, _ in pads), ceil_mode=True, count_include_pad=False)))
+            padding=tuple(padding), ceil_mode=True, count_include_pad=False))
+        if not any(crop):
+            return TorchRecipe(module)
+        flat: list[int] = []
+        for extra in reversed(crop):  # F.pad lists the last axis first
+            flat += [-extra, 0]
+        return TorchRecipe(module, after=(FunctionCall("pad", kw(pad=tuple(flat))),))
 
 
 class _GlobalPool2D(LayerSpec):
