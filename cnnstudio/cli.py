@@ -54,17 +54,15 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from cnnstudio.core.analysis import analyze
     from cnnstudio.core.atomic_file import write_atomic
+    from cnnstudio.core.codegen import generate_code
     project = _load(args.project)
-    analysis = analyze(project.network)
-    if analysis.errors or analysis.output_id is None:
-        problems = "; ".join(d.text for d in analysis.errors) or "the network has no output layer"
-        raise UserError(f"{args.project}: cannot export a network with problems: {problems}")
     target = _check_output(args.output, args.force)
-    if args.format == "code":
-        from cnnstudio.core.codegen import generate_code
-        write_atomic(target, generate_code(project.network, class_name=args.class_name, title=project.name))
+    try:  # BuildError (a ValueError) lists the network's problems; a bad class name is a ValueError too
+        source = generate_code(project.network, class_name=args.class_name, title=project.name or None)
+    except ValueError as error:
+        raise UserError(f"{args.project}: cannot export: {error}") from None
+    write_atomic(target, source)
     print(f"wrote {target}")
     return 0
 

@@ -1,0 +1,137 @@
+"""The command line: summary, export and schema, and how bad input is refused."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cnnstudio.cli import main
+from cnnstudio.core import sequential
+from cnnstudio.core.project import Project, save_project
+from golden_files import check_golden
+
+ROOT = Path(__file__).resolve().parents[1]
+LECTURE = ROOT / "projects" / "lecture_mnist.cnnproj"
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_summary_of_the_lecture_net_matches_the_reviewed_table(capsys):
+    code, out, _ = run(capsys, "summary", LECTURE, "--order", "keras")
+    assert code == 0
+    check_golden("lecture_mnist_summary.txt", out)
+    assert "(None, 26, 26, 32)" in out and "Total params: 93,322" in out
+    assert "Receptive field of conv2d_3: 18x18 (41.3% of the 28x28 input)" in out
+
+
+def test_summary_json_uses_pytorch_order_without_batch_axis(capsys):
+    code, out, _ = run(capsys, "summary", LECTURE, "--json")
+    assert code == 0
+    data = json.loads(out)
+    first_conv = next(layer for layer in data["layers"] if layer["name"] == "conv2d_1")
+    assert first_conv == {**first_conv, "type": "Conv2D", "output_shape": [32, 26, 26], "params": 320}
+    assert data["total_params"] == data["trainable_params"] == 93_322
+    assert data["non_trainable_params"] == 0
+    assert data["receptive_field"]["layer"] == "conv2d_3"
+    assert [row["footprint"][0] for row in data["receptive_field"]["footprint"]] == [18, 16, 8, 6, 3, 1]
+    assert data["memory"]["float16"]["weights_bytes"] * 2 == data["memory"]["float32"]["weights_bytes"]
+
+
+def test_summary_of_a_1000_layer_chain(tmp_path, capsys):
+    body = [("ReLU", {}), ("Conv2D", {"filters": 4, "padding": "same"})]
+    network = sequential([("Input", {"shape": [4, 16, 16]}), *[body[i % 2] for i in range(997)],
+                          ("GlobalAveragePooling2D", {}), ("Dense", {"units": 10})])
+    path = tmp_path / "long.cnnproj"
+    save_project(Project(network), path)
+    code, out, _ = run(capsys, "summary", path, "--json")
+    assert code == 0
+    assert len(json.loads(out)["layers"]) == 1000
+
+
+BAD_FILES = {
+    "empty.cnnproj": b"",
+    "truncated.cnnproj": b'{"format": "cnnstudio-project", "version": 1, "network": {"nodes": [',
+    "not-json.cnnproj": b"hello",
+    "newer.cnnproj": b'{"format": "cnnstudio-project", "version": 99, "network": {"nodes": [], "edges": []}}',
+    "kernel0.cnnproj": json.dumps({"format": "cnnstudio-project", "version": 1, "network": {
+        "nodes": [{"id": "n1", "type": "Input"}, {"id": "n2", "type": "Conv2D", "params": {"kernel_size": 0}}],
+        "edges": [{"source": "n1", "target": "n2"}]}}).encode(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+@pytest.mark.parametrize("command", [["summary"], ["export", "--format", "code", "-o", "out.py"]])
+def test_bad_files_exit_2_with_one_line_and_leave_the_file_alone(tmp_path, capsys, monkeypatch, name, command):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / name
+    path.write_bytes(BAD_FILES[name])
+    code, out, err = run(capsys, command[0], path, *command[1:])
+    assert code == 2
+    assert err.startswith("cnnstudio: error: ") and err.count("\n") == 1 and str(path) in err
+    assert "Traceback" not in err
+    assert path.read_bytes() == BAD_FILES[name]
+    assert not (tmp_path / "out.py").exists()
+
+
+@pytest.mark.parametrize("target", ["missing.cnnproj", "."])
+def test_missing_file_and_folder_exit_2(capsys, tmp_path, target):
+    code, _, err = run(capsys, "summary", tmp_path / target)
+    assert code == 2 and err.count("\n") == 1
+
+
+def test_bad_input_from_a_real_process_has_no_traceback(tmp_path):
+    path = tmp_path / "bad.cnnproj"
+    path.write_text("{")
+    done = subprocess.run([sys.executable, "-m", "cnnstudio", "summary", str(path)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and str(path) in done.stderr
+
+
+def test_export_code_writes_a_module_that_runs_and_refuses_to_overwrite(tmp_path, capsys):
+    target = tmp_path / "net.py"
+    code, out, _ = run(capsys, "export", LECTURE, "--format", "code", "-o", target)
+    assert code == 0 and target.exists()
+    done = subprocess.run([sys.executable, str(target)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "(2, 10)" in done.stdout and "93,322" in done.stdout
+    before = target.read_bytes()
+    code, _, err = run(capsys, "export", LECTURE, "--format", "code", "-o", target)
+    assert code == 2 and "--force" in err and target.read_bytes() == before
+    code, _, _ = run(capsys, "export", LECTURE, "--format", "code", "-o", target, "--force")
+    assert code == 0
+
+
+def test_export_of_a_broken_network_names_the_problem(tmp_path, capsys):
+    network = sequential([("Input", {"shape": [1, 2, 2]}), ("Conv2D", {"filters": 2}, "conv3")])
+    path = tmp_path / "broken.cnnproj"
+    save_project(Project(network), path)
+    code, _, err = run(capsys, "export", path, "--format", "code", "-o", tmp_path / "x.py")
+    assert code == 2 and "conv3: its 3x3 kernel does not fit the 2x2 input" in err
+
+
+def test_export_with_a_bad_class_name_is_a_user_error(tmp_path, capsys):
+    code, _, err = run(capsys, "export", LECTURE, "--format", "code", "-o", tmp_path / "x.py",
+                       "--class-name", "not a name")
+    assert code == 2 and "class" in err
+
+
+def test_schema_command_prints_the_shipped_schema(capsys):
+    code, out, _ = run(capsys, "schema")
+    assert code == 0
+    shipped = json.loads((ROOT / "resources" / "schema" / "cnnproj-1.schema.json").read_text())
+    assert json.loads(out) == shipped
+
+
+@pytest.mark.parametrize("project", sorted((ROOT / "projects").glob("*.cnnproj")), ids=lambda p: p.stem)
+def test_every_example_project_summarises_cleanly(project, capsys):
+    code, out, _ = run(capsys, "summary", project, "--json")
+    data = json.loads(out)
+    assert code == 0 and data["diagnostics"] == []
