@@ -68,13 +68,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from cnnstudio.core.project import json_schema
-    text = json.dumps(json_schema(), indent=2) + "\n"
+    from cnnstudio.core.project_schema import json_schema, write_schema
     if args.output:
-        from cnnstudio.core.atomic_file import write_atomic
-        write_atomic(args.output, text)
+        write_schema(args.output)
     else:
-        sys.stdout.write(text)
+        print(json.dumps(json_schema(), indent=2))
     return 0
 
 

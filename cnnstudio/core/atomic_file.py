@@ -9,9 +9,15 @@ from pathlib import Path
 
 def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
     """Write ``data`` to a temp file beside ``path``, fsync it, then rename it over
-    ``path`` in one step. On any failure the old file is left as it was."""
+    ``path`` in one step. On any failure the old file is left as it was.
+
+    A symbolic link keeps pointing where it did (the file it names is replaced),
+    and a replaced file keeps its permissions."""
     target = Path(path)
+    if target.is_symlink():
+        target = target.resolve()
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    mode = (target.stat().st_mode & 0o777) if target.exists() else 0o644
     handle = tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp",
                                          delete=False)
     try:
@@ -19,6 +25,10 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
+        try:
+            os.chmod(handle.name, mode)  # temp files are private (0600); give it the file's usual mode
+        except OSError:
+            pass
         os.replace(handle.name, target)
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)

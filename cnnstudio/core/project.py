@@ -16,16 +16,15 @@ from __future__ import annotations
 import copy
 import difflib
 import json
-import keyword
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from .layers import CATALOG, ParamError, ParamSpec, name_problem
-from .layers.base import RESERVED_NAMES, LayerSpec
+from .layers.base import LayerSpec
+from .atomic_file import write_atomic
 from .network import Network, NetworkError
 
 FORMAT_NAME = "cnnstudio-project"
@@ -113,63 +112,25 @@ def project_to_dict(project: Project) -> dict[str, Any]:
 def dumps(project: Project) -> str:
     """The file's text: indented, keys in a fixed order, short lists and small
     objects on one line (readable diffs), ending with a newline."""
-    return _format(project_to_dict(project), 0) + "\n"
+    return format_json(project_to_dict(project), 0) + "\n"
 
 
 def save_project(project: Project, path: str | os.PathLike[str]) -> None:
-    """Write atomically: temp file in the same folder, fsync, ``os.replace``.
-
-    On any failure the temp file is removed and an existing file is untouched."""
+    """Write atomically (see ``atomic_file``): on any failure an existing file is untouched."""
     target = Path(path)
-    if target.is_symlink():  # replace the file the link points to, keep the link
-        target = target.resolve()
-    folder = target.parent
+    folder = target.resolve().parent if target.is_symlink() else target.parent
     if not folder.is_dir():
         raise ProjectError(path, "", f"the folder {str(folder)!r} does not exist",
                            "Choose an existing folder, or create it first.")
     if target.is_dir():
         raise ProjectError(path, "", "this is a folder, not a file", "Choose a file name inside the folder.")
-    data = dumps(project).encode("utf-8")  # before touching the disk: a bad value leaves nothing behind
-    mode = (target.stat().st_mode & 0o777) if target.exists() else 0o644
-    temp_name = None
+    data = dumps(project)  # before touching the disk: a bad value leaves nothing behind
     try:
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{target.name}.", suffix=".tmp",
-                                         delete=False) as temp:
-            temp_name = temp.name
-            temp.write(data)
-            temp.flush()
-            os.fsync(temp.fileno())
-        try:
-            os.chmod(temp_name, mode)  # the temp file is private (0600); give it the file's usual mode
-        except OSError:
-            pass
-        os.replace(temp_name, target)
-        temp_name = None
+        write_atomic(target, data)
     except OSError as error:
         raise ProjectError(path, "", f"could not save: {error.strerror or error}",
                            "Check that the folder is writable and the disk has space, then save again; "
                            "the previous file was left as it was.") from error
-    finally:
-        if temp_name is not None:
-            try:
-                os.unlink(temp_name)
-            except OSError:
-                pass
-    _fsync_folder(folder)
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable; not possible on every system (Windows)."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 def _plain_json(value: Any, where: str) -> Any:
@@ -190,17 +151,17 @@ def _plain_json(value: Any, where: str) -> Any:
                        "Store plain values: text, numbers, true/false, lists and dicts.")
 
 
-def _format(value: Any, depth: int, width: int = 100) -> str:
+def format_json(value: Any, depth: int, width: int = 100) -> str:
     if isinstance(value, (dict, list)) and value:
         one_line = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
         if _is_flat(value) and 2 * depth + len(one_line) <= width:
             return one_line
         pad, inner = "  " * depth, "  " * (depth + 1)
         if isinstance(value, dict):
-            items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {_format(v, depth + 1)}"
+            items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {format_json(v, depth + 1)}"
                      for k, v in value.items()]
             return "{\n" + ",\n".join(items) + "\n" + pad + "}"
-        return "[\n" + ",\n".join(inner + _format(v, depth + 1) for v in value) + "\n" + pad + "]"
+        return "[\n" + ",\n".join(inner + format_json(v, depth + 1) for v in value) + "\n" + pad + "]"
     return json.dumps(value, ensure_ascii=False, allow_nan=False)
 
 
@@ -564,68 +525,3 @@ def _free_name(prefix: str, taken: set[str]) -> str:
     while f"{prefix}_{number}" in taken:
         number += 1
     return f"{prefix}_{number}"
-
-
-# ============================================================================ schema
-
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of format version ``FORMAT_VERSION``, from the catalog."""
-    types = sorted(CATALOG)
-    reserved = sorted(set(keyword.kwlist) | RESERVED_NAMES)
-    node_rules = [{"if": {"properties": {"type": {"const": t}}, "required": ["type"]},
-                   "then": {"properties": {"params": {"$ref": f"#/$defs/params_{t}"}}}} for t in types]
-    params_defs = {f"params_{t}": {
-        "type": "object", "additionalProperties": False, "description": f"Parameters of {t}; omitted ones "
-        "take their defaults.",
-        "properties": {p.name: {**p.json_schema(), "default": p.default} for p in CATALOG[t].params}}
-        for t in types}
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "CNN Studio project",
-        "description": f"A .cnnproj file, format version {FORMAT_VERSION}. Generated from the layer catalog "
-                       "by cnnstudio.core.project.json_schema(); do not edit by hand.",
-        "type": "object",
-        "required": ["format", "version", "network"],
-        "additionalProperties": False,
-        "properties": {
-            "format": {"const": FORMAT_NAME},
-            "version": {"const": FORMAT_VERSION},
-            "name": {"type": "string"},
-            "description": {"type": "string"},
-            "network": {"$ref": "#/$defs/network"},
-            "dataset": {"type": ["object", "null"],
-                        "description": "Dataset settings (owned by cnnstudio.data)."},
-            "training": {"type": ["object", "null"],
-                         "description": "Training settings (owned by cnnstudio.training)."},
-            "view": {"type": "object", "description": "Display settings such as shape order and zoom."},
-        },
-        "$defs": {
-            "network": {
-                "type": "object", "required": ["nodes"], "additionalProperties": False,
-                "properties": {"nodes": {"type": "array", "items": {"$ref": "#/$defs/node"}},
-                               "edges": {"type": "array", "items": {"$ref": "#/$defs/edge"}}},
-            },
-            "node": {
-                "type": "object", "required": ["id", "type"], "additionalProperties": False,
-                "properties": {
-                    "id": {"type": "string", "minLength": 1},
-                    "type": {"enum": types},
-                    "name": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$",
-                             "not": {"enum": reserved}},
-                    "params": {"type": "object"},
-                    "position": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
-                },
-                "allOf": node_rules,
-            },
-            "edge": {
-                "type": "object", "required": ["source", "target"], "additionalProperties": False,
-                "properties": {"source": {"type": "string"}, "target": {"type": "string"}},
-            },
-            **params_defs,
-        },
-    }
-
-
-def write_schema(path: str | os.PathLike[str]) -> None:
-    """Write ``json_schema()`` to ``path`` (``resources/schema/cnnproj-1.schema.json``)."""
-    Path(path).write_text(_format(json_schema(), 0) + "\n", encoding="utf-8")

@@ -19,8 +19,9 @@ from cnnstudio.core import project as project_module
 from cnnstudio.core.layers import CATALOG
 from cnnstudio.core.network import Network
 from cnnstudio.core.project import (FORMAT_NAME, FORMAT_VERSION, MIGRATIONS, SCHEMA_FILE_NAME, Project,
-                                    ProjectError, dumps, json_schema, load_project, project_from_dict,
-                                    project_to_dict, save_project, write_schema)
+                                    ProjectError, dumps, load_project, project_from_dict,
+                                    project_to_dict, save_project)
+from cnnstudio.core.project_schema import json_schema, write_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = ROOT / "resources" / "schema" / SCHEMA_FILE_NAME

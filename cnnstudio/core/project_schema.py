@@ -1,0 +1,77 @@
+"""The JSON Schema of ``.cnnproj`` files, generated from the layer catalog so it
+never drifts from what ``core.project`` accepts (a test compares the shipped
+file with ``json_schema()``)."""
+
+from __future__ import annotations
+
+import keyword
+import os
+from typing import Any
+
+from .atomic_file import write_atomic
+from .layers import CATALOG
+from .layers.base import RESERVED_NAMES
+from .project import FORMAT_NAME, FORMAT_VERSION, format_json
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of format version ``FORMAT_VERSION``, from the catalog."""
+    types = sorted(CATALOG)
+    reserved = sorted(set(keyword.kwlist) | RESERVED_NAMES)
+    node_rules = [{"if": {"properties": {"type": {"const": t}}, "required": ["type"]},
+                   "then": {"properties": {"params": {"$ref": f"#/$defs/params_{t}"}}}} for t in types]
+    params_defs = {f"params_{t}": {
+        "type": "object", "additionalProperties": False, "description": f"Parameters of {t}; omitted ones "
+        "take their defaults.",
+        "properties": {p.name: {**p.json_schema(), "default": p.default} for p in CATALOG[t].params}}
+        for t in types}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "CNN Studio project",
+        "description": f"A .cnnproj file, format version {FORMAT_VERSION}. Generated from the layer catalog "
+                       "by cnnstudio.core.project.json_schema(); do not edit by hand.",
+        "type": "object",
+        "required": ["format", "version", "network"],
+        "additionalProperties": False,
+        "properties": {
+            "format": {"const": FORMAT_NAME},
+            "version": {"const": FORMAT_VERSION},
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "network": {"$ref": "#/$defs/network"},
+            "dataset": {"type": ["object", "null"],
+                        "description": "Dataset settings (owned by cnnstudio.data)."},
+            "training": {"type": ["object", "null"],
+                         "description": "Training settings (owned by cnnstudio.training)."},
+            "view": {"type": "object", "description": "Display settings such as shape order and zoom."},
+        },
+        "$defs": {
+            "network": {
+                "type": "object", "required": ["nodes"], "additionalProperties": False,
+                "properties": {"nodes": {"type": "array", "items": {"$ref": "#/$defs/node"}},
+                               "edges": {"type": "array", "items": {"$ref": "#/$defs/edge"}}},
+            },
+            "node": {
+                "type": "object", "required": ["id", "type"], "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "minLength": 1},
+                    "type": {"enum": types},
+                    "name": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$",
+                             "not": {"enum": reserved}},
+                    "params": {"type": "object"},
+                    "position": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+                },
+                "allOf": node_rules,
+            },
+            "edge": {
+                "type": "object", "required": ["source", "target"], "additionalProperties": False,
+                "properties": {"source": {"type": "string"}, "target": {"type": "string"}},
+            },
+            **params_defs,
+        },
+    }
+
+
+def write_schema(path: str | os.PathLike[str]) -> None:
+    """Write ``json_schema()`` to ``path`` (``resources/schema/cnnproj-1.schema.json``)."""
+    write_atomic(path, format_json(json_schema(), 0) + "\n")
