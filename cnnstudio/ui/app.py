@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -44,6 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .main_window import MainWindow  # after QApplication exists
     window = MainWindow()
     window.show()
+    if os.environ.get("CNNSTUDIO_EXIT_AFTER_SHOW"):  # startup benchmark: report once painted, then quit
+        from PySide6.QtCore import QTimer
+        QTimer.singleShot(0, lambda: (print("window shown", flush=True), app.quit()))
     recovered = window.offer_recovery()
     if args.project and not recovered:
         window.open_path(Path(args.project), ask=False)

@@ -39,7 +39,9 @@ class Autosaver:
         self.session = uuid.uuid4().hex
 
     def _stem(self, original: Path | None) -> str:
-        key = str(original.resolve()) if original else f"untitled-{self.session}"
+        """One copy per file and per window session: two windows on the same file never
+        delete each other's copy."""
+        key = f"{original.resolve() if original else 'untitled'}|{self.session}"
         return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
     def write(self, project: Project, original: Path | None) -> Path:

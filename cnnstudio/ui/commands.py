@@ -11,11 +11,39 @@ from cnnstudio.core.fragment import PlannedNode
 from cnnstudio.core.network import Network, RemovedNodes
 
 
+class MacroCommand(QUndoCommand):
+    """Several commands as one undo step: redo runs them in order, undo in reverse.
+
+    Qt's own way, passing ``parent=`` to a QUndoCommand, is unsafe in PySide6: that
+    constructor does not give the child to its parent, so a child whose Python object
+    is dropped is freed while the parent still lists it (a crash on push), and a kept
+    child is freed twice when the stack deletes the parent.  So the steps live in a
+    Python list here and every command below joins its ``parent`` macro that way."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.steps: list[QUndoCommand] = []
+
+    def redo(self) -> None:
+        for step in self.steps:
+            step.redo()
+
+    def undo(self) -> None:
+        for step in reversed(self.steps):
+            step.undo()
+
+
+def _join(command: QUndoCommand, parent: MacroCommand | None) -> None:
+    if parent is not None:
+        parent.steps.append(command)
+
+
 class AddNode(QUndoCommand):
     def __init__(self, network: Network, type_name: str, params: Mapping[str, Any] | None = None,
                  position: tuple[float, float] = (0.0, 0.0), name: str | None = None,
-                 node_id: str | None = None, parent: QUndoCommand | None = None) -> None:
-        super().__init__(f"Add {type_name}", parent)
+                 node_id: str | None = None, parent: MacroCommand | None = None) -> None:
+        super().__init__(f"Add {type_name}")
+        _join(self, parent)
         self._network = network
         self._args = (type_name, dict(params or {}), position, name)
         self.node_id = node_id or network.next_free_id()
@@ -35,10 +63,11 @@ class AddNode(QUndoCommand):
 class RemoveNodes(QUndoCommand):
     """Removes nodes with their wires; undo puts both back exactly."""
 
-    def __init__(self, network: Network, node_ids: Iterable[str], parent: QUndoCommand | None = None) -> None:
+    def __init__(self, network: Network, node_ids: Iterable[str], parent: MacroCommand | None = None) -> None:
         ids = list(node_ids)
         text = f"Delete {network.node(ids[0]).name}" if len(ids) == 1 else f"Delete {len(ids)} layers"
-        super().__init__(text, parent)
+        super().__init__(text)
+        _join(self, parent)
         self._network = network
         self._ids = ids
         self._removed: RemovedNodes | None = None
@@ -52,8 +81,9 @@ class RemoveNodes(QUndoCommand):
 
 class Connect(QUndoCommand):
     def __init__(self, network: Network, source: str, target: str, index: int | None = None,
-                 parent: QUndoCommand | None = None) -> None:
-        super().__init__("Connect", parent)
+                 parent: MacroCommand | None = None) -> None:
+        super().__init__("Connect")
+        _join(self, parent)
         self._network, self._source, self._target, self._index = network, source, target, index
 
     def redo(self) -> None:
@@ -64,8 +94,9 @@ class Connect(QUndoCommand):
 
 
 class Disconnect(QUndoCommand):
-    def __init__(self, network: Network, source: str, target: str, parent: QUndoCommand | None = None) -> None:
-        super().__init__("Disconnect", parent)
+    def __init__(self, network: Network, source: str, target: str, parent: MacroCommand | None = None) -> None:
+        super().__init__("Disconnect")
+        _join(self, parent)
         self._network, self._source, self._target = network, source, target
         self._index = 0
 
@@ -82,9 +113,10 @@ class SetParams(QUndoCommand):
     MERGE_ID = 1001
 
     def __init__(self, network: Network, node_id: str, params: Mapping[str, Any],
-                 parent: QUndoCommand | None = None) -> None:
+                 parent: MacroCommand | None = None) -> None:
         node = network.node(node_id)
-        super().__init__(f"Edit {node.name} {', '.join(params)}", parent)
+        super().__init__(f"Edit {node.name} {', '.join(params)}")
+        _join(self, parent)
         self._network, self._node_id = network, node_id
         self._before = dict(node.params)
         self._changes = dict(params)
@@ -107,8 +139,9 @@ class SetParams(QUndoCommand):
 
 
 class Rename(QUndoCommand):
-    def __init__(self, network: Network, node_id: str, name: str, parent: QUndoCommand | None = None) -> None:
-        super().__init__(f"Rename to {name}", parent)
+    def __init__(self, network: Network, node_id: str, name: str, parent: MacroCommand | None = None) -> None:
+        super().__init__(f"Rename to {name}")
+        _join(self, parent)
         self._network, self._node_id, self._name = network, node_id, name
         self._before = network.node(node_id).name
 
@@ -124,8 +157,9 @@ class Move(QUndoCommand):
 
     def __init__(self, network: Network, before: Mapping[str, tuple[float, float]],
                  after: Mapping[str, tuple[float, float]], text: str = "Move",
-                 parent: QUndoCommand | None = None) -> None:
-        super().__init__(text, parent)
+                 parent: MacroCommand | None = None) -> None:
+        super().__init__(text)
+        _join(self, parent)
         self._network, self._before, self._after = network, dict(before), dict(after)
 
     def redo(self) -> None:
@@ -138,7 +172,7 @@ class Move(QUndoCommand):
 def paste_command(network: Network, planned: list[PlannedNode], wires: list[tuple[str, str]],
                   text: str = "Paste") -> QUndoCommand:
     """One undo step that adds the planned nodes and wires (from ``core.fragment``)."""
-    macro = QUndoCommand(text)
+    macro = MacroCommand(text)
     for item in planned:
         AddNode(network, item.type, item.params, item.position, item.name, item.node_id, parent=macro)
     for source, target in wires:
@@ -149,7 +183,7 @@ def paste_command(network: Network, planned: list[PlannedNode], wires: list[tupl
 def insert_on_wire_command(network: Network, source: str, target: str, type_name: str,
                            position: tuple[float, float], params: Mapping[str, Any] | None = None) -> QUndoCommand:
     """Drop a block onto a wire: source -> new -> target, as one undo step."""
-    macro = QUndoCommand(f"Insert {type_name}")
+    macro = MacroCommand(f"Insert {type_name}")
     # the new wire into ``target`` takes the old wire's place, so a merge keeps its input order
     index = [(e.source, e.target) for e in network.edges].index((source, target))
     Disconnect(network, source, target, parent=macro)
@@ -163,7 +197,7 @@ def append_after_command(network: Network, after: str | None, type_name: str,
                          position: tuple[float, float], params: Mapping[str, Any] | None = None) -> QUndoCommand:
     """Add a block and wire ``after`` into it; it takes over ``after``'s outgoing wires
     so a double-click in the palette extends a chain in place."""
-    macro = QUndoCommand(f"Append {type_name}")
+    macro = MacroCommand(f"Append {type_name}")
     add = AddNode(network, type_name, params, position, parent=macro)
     if after is not None:
         followers = network.outputs_of(after)

@@ -28,7 +28,7 @@ class NetworkDocument(QObject):
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda _clean: self.fileStateChanged.emit())
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self._project = project or Project(Network())
         self._path: Path | None = None
         self._read_only = False
@@ -105,6 +105,9 @@ class NetworkDocument(QObject):
     def reanalyze(self) -> None:
         self._analysis = analyze(self.network, num_classes=self.num_classes)
         self.analysisChanged.emit()
+
+    def _on_clean_changed(self, _clean: bool) -> None:
+        self.fileStateChanged.emit()
 
     def _on_network_changed(self, change: Change) -> None:
         self.networkChanged.emit(change)

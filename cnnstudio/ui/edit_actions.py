@@ -4,7 +4,7 @@ Each turns the current selection into one undo command on the document."""
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData
-from PySide6.QtGui import QGuiApplication, QUndoCommand
+from PySide6.QtGui import QGuiApplication
 
 from cnnstudio.core.fragment import (MIME_TYPE, copy_fragment, fragment_from_text, fragment_to_text,
                                      plan_paste)
@@ -12,7 +12,7 @@ from cnnstudio.core.layout import tidy_positions
 
 from .canvas.node_item import HEIGHT
 from .canvas.scene import NetworkScene
-from .commands import Disconnect, Move, RemoveNodes, append_after_command, paste_command
+from .commands import Disconnect, MacroCommand, Move, RemoveNodes, append_after_command, paste_command
 
 
 class EditActions:
@@ -31,7 +31,7 @@ class EditActions:
             return False
         if nodes and not edges:
             return self.document.push(RemoveNodes(self.network, nodes))
-        macro = QUndoCommand("Delete selection")
+        macro = MacroCommand("Delete selection")
         for source, target in edges:
             Disconnect(self.network, source, target, parent=macro)
         if nodes:
@@ -93,7 +93,7 @@ class EditActions:
         self.scene.select_nodes([added])
         return added
 
-    def _make_room_below(self, after: str, new_y: float, macro: QUndoCommand) -> None:
+    def _make_room_below(self, after: str, new_y: float, macro: MacroCommand) -> None:
         """Blocks below the insertion point move down one row, inside the same undo step."""
         row = HEIGHT + 32
         old = {n.id: n.position for n in self.network.nodes

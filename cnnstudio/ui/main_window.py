@@ -42,6 +42,7 @@ class MainWindow(QMainWindow):
         self.edits = EditActions(self.scene)
         self.setCentralWidget(self.view)
         self.autosaver = Autosaver(autosave_folder or config_dir() / "autosave")
+        self._autosaved = False  # this window wrote a copy that may need discarding
 
         self.palette = PalettePanel()
         self.inspector = InspectorPanel(self.document)
@@ -264,23 +265,15 @@ class MainWindow(QMainWindow):
         return True
 
     def open_example(self, path: Path) -> bool:
-        if not self.confirm_discard():
-            return False
-        try:
-            project = load_project(path)
-        except ProjectError as error:
-            self.prompter.error("Cannot open example", str(error))
-            return False
-        self._replace(project, None)  # an example opens as a new, untitled copy
-        self.view.show_network()
-        return True
+        """Open an example as a new, untitled copy, so saving never overwrites the example."""
+        return self.open_path(path, as_copy=True)
 
     def open_dialog(self) -> bool:
         folder = str(self.document.path.parent) if self.document.path else str(EXAMPLE_PROJECTS)
         path = self.prompter.open_path(folder)
         return self.open_path(Path(path)) if path else False
 
-    def open_path(self, path: Path, ask: bool = True) -> bool:
+    def open_path(self, path: Path, ask: bool = True, as_copy: bool = False) -> bool:
         """Open ``path``; a bad file is reported and the current project stays open."""
         if ask and not self.confirm_discard():
             return False
@@ -289,8 +282,9 @@ class MainWindow(QMainWindow):
         except ProjectError as error:
             self.prompter.error("Cannot open project", str(error))
             return False
-        self._replace(project, Path(path))
-        remember_recent(Path(path).resolve())
+        self._replace(project, None if as_copy else Path(path))
+        if not as_copy:
+            remember_recent(Path(path).resolve())
         self.view.show_network()
         return True
 
@@ -331,10 +325,12 @@ class MainWindow(QMainWindow):
         return True
 
     def export_code(self) -> bool:
-        analysis = self.document.analysis
-        if not analysis.ok:
-            problems = "\n".join(d.text for d in analysis.errors) or "The network has no output layer."
-            self.prompter.error("Cannot export", f"Fix these problems first:\n{problems}")
+        from cnnstudio.core.build import plan_network
+        from cnnstudio.core.codegen import generate_code
+        try:
+            plan_network(self.document.network, self.document.analysis)
+        except ValueError as error:
+            self.prompter.error("Cannot export", f"Fix these problems first:\n{error}")
             return False
         stem = self.document.path.stem if self.document.path else "network"
         path = self.prompter.save_path(str(Path.home() / f"{stem}.py"), "Python files (*.py)",
@@ -342,9 +338,8 @@ class MainWindow(QMainWindow):
         if not path:
             return False
         from cnnstudio.core.atomic_file import write_atomic
-        from cnnstudio.core.codegen import generate_code
         try:
-            write_atomic(path, generate_code(self.document.network, title=self.document.project.name))
+            write_atomic(path, generate_code(self.document.network, title=self.document.project.name or None))
         except OSError as error:
             self.prompter.error("Cannot export", f"{path}: {error.strerror or error}")
             return False
@@ -370,11 +365,16 @@ class MainWindow(QMainWindow):
 
     # ================================================================== autosave and closing
     def autosave_now(self) -> None:
-        if self.document.modified:
-            try:
-                self.autosaver.write(self.document.project, self.document.path)
-            except OSError as error:
-                self.statusBar().showMessage(f"Autosave failed: {error}", 8000)
+        if not self.document.modified:
+            if self._autosaved:  # undone back to the saved state: the copy would bring back undone edits
+                self.autosaver.discard(self.document.path)
+                self._autosaved = False
+            return
+        try:
+            self.autosaver.write(self.document.project, self.document.path)
+            self._autosaved = True
+        except OSError as error:
+            self.statusBar().showMessage(f"Autosave failed: {error}", 8000)
 
     def offer_recovery(self) -> bool:
         """After a crash: offer each autosaved copy; True when one was restored."""

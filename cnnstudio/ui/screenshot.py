@@ -23,14 +23,17 @@ def render_window(project: str | None, output: str, size: tuple[int, int] = (160
     window = MainWindow(restore_layout=False)
     window.resize(*size)
     window.show()
-    if project:
-        if not window.open_path(Path(project), ask=False):
+    try:
+        if project and not window.open_path(Path(project), ask=False):
             raise ValueError(f"cannot open {project}")
-    if select:
-        node = window.document.network.node_by_name(select)
-        if node is None:
-            raise ValueError(f"there is no layer named {select!r}")
-        window.scene.select_nodes([node.id])
+        if select:
+            node = window.document.network.node_by_name(select)
+            if node is None:
+                raise ValueError(f"there is no layer named {select!r}")
+            window.scene.select_nodes([node.id])
+    except ValueError:
+        window.close()
+        raise
     for _ in range(5):
         app.processEvents()
     window.view.show_network()

@@ -56,6 +56,8 @@ class EdgeItem(QGraphicsPathItem):
         self.setPath(wire_path(self.source_item.output_port(), self.target_item.input_port()))
 
     def set_shape_text(self, text: str) -> None:
+        if text == self.shape_text:
+            return
         self.shape_text = text
         self.setToolTip(f"{self.source_item.name} → {self.target_item.name}<br>tensor {text}")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
@@ -17,6 +19,19 @@ HEADER = 24.0
 HEIGHT = 78.0
 PORT_RADIUS = 5.5
 GRID = 10.0
+
+
+@functools.lru_cache(maxsize=2)
+def _block_shape(with_input_port: bool) -> QPainterPath:
+    """The block's outline with its ports: they stick out half-way, and without them a
+    press on a port's outer half misses the block and starts a rubber band, not a wire."""
+    path = QPainterPath()
+    path.addRoundedRect(QRectF(0, 0, WIDTH, HEIGHT), 8, 8)
+    ports = QPainterPath()
+    ports.addEllipse(QPointF(WIDTH / 2, HEIGHT), PORT_RADIUS, PORT_RADIUS)
+    if with_input_port:
+        ports.addEllipse(QPointF(WIDTH / 2, 0), PORT_RADIUS, PORT_RADIUS)
+    return path.united(ports)
 
 
 class NodeItem(QGraphicsObject):
@@ -36,6 +51,7 @@ class NodeItem(QGraphicsObject):
         self.has_input_port = True
         self.order = "torch"
         self.edges: list = []
+        self._shown: tuple | None = None
         self.snap_to_grid = True
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
                       | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
@@ -45,8 +61,12 @@ class NodeItem(QGraphicsObject):
 
     # ------------------------------------------------------------------ data
     def update_from(self, node, result: NodeAnalysis | None, order: str) -> None:
+        key = (node.name, node.type, repr(node.params), order, result.output_shape if result else None,
+               result.params if result else None, tuple(d.text for d in result.diagnostics) if result else ())
+        if key == self._shown:
+            return  # nothing this block displays has changed
+        self._shown = key
         spec = spec_for(node.type)
-        self.prepareGeometryChange()
         self.name = node.name
         self.type_name = node.type
         self.family = spec.family
@@ -74,9 +94,7 @@ class NodeItem(QGraphicsObject):
         return QRectF(-4, -PORT_RADIUS - 4, WIDTH + 16, HEIGHT + 2 * PORT_RADIUS + 8)
 
     def shape(self) -> QPainterPath:
-        path = QPainterPath()
-        path.addRoundedRect(QRectF(0, 0, WIDTH, HEIGHT), 8, 8)
-        return path
+        return _block_shape(self.has_input_port)
 
     def input_port(self) -> QPointF:
         return self.mapToScene(QPointF(WIDTH / 2, 0))

@@ -107,7 +107,6 @@ class NetworkScene(QGraphicsScene):
         for (source, _), edge in self.edges.items():
             result = analysis.nodes.get(source)
             edge.set_shape_text(format_shape(result.output_shape if result else None, self.order))
-            edge.refresh_style()
 
     def set_order(self, order: str) -> None:
         self.order = order

@@ -53,7 +53,7 @@ def _int_box(spec: ParamSpec) -> QSpinBox:
     box = QSpinBox()
     box.setRange(-WIDE, WIDE)  # the spec decides what is valid, with a reason
     box.setAccelerated(True)
-    box.setKeyboardTracking(True)
+    box.setKeyboardTracking(False)  # a typed number applies on Enter or focus-out, not digit by digit
     return box
 
 
@@ -78,6 +78,7 @@ class FloatField(ParamField):
         self.box.setDecimals(6 if (spec.maximum or 1) <= 1 else 4)
         self.box.setRange(-1e9, 1e9)
         self.box.setSingleStep(0.01 if (spec.maximum or 1) <= 1 else 0.1)
+        self.box.setKeyboardTracking(False)
         self._layout.addWidget(self.box)
         self.box.valueChanged.connect(self._emit)
 

@@ -3,19 +3,15 @@ chosen batch size and the receptive field.  Selecting a row selects the block.""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QGuiApplication
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
-                               QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QSpinBox, QTableView, QVBoxLayout, QWidget)
 
-from cnnstudio.core.layers import spec_for
-from cnnstudio.core.layers.base import format_shape
 from cnnstudio.core.summary import format_summary, human_bytes, human_count, receptive_field_line, summary_rows
 
-from .. import theme
 from ..document import NetworkDocument
-
-COLUMNS = ("Layer", "Type", "Output shape", "Params", "MACs")
+from .summary_model import COLUMNS, SummaryModel
 
 
 class SummaryPanel(QWidget):
@@ -26,7 +22,6 @@ class SummaryPanel(QWidget):
         super().__init__(parent)
         self.document = document
         self.order = "torch"
-        self._row_ids: list[str] = []
         self._syncing = False
 
         self.order_box = QComboBox()
@@ -53,17 +48,21 @@ class SummaryPanel(QWidget):
         top.addStretch(1)
         top.addWidget(self.copy_button)
 
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.model = SummaryModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
+        header.setResizeContentsPrecision(64)  # size columns from the first rows, not all 300 on every edit
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        # widths are measured when the rows change, not on every edit (a 300-row table would be re-measured)
+        self.model.modelReset.connect(self._fit_columns)
         self.totals = QLabel()
         self.totals.setWordWrap(True)
         self.totals.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -78,40 +77,21 @@ class SummaryPanel(QWidget):
         self.batch_box.valueChanged.connect(self.refresh)
         self.mode_box.currentIndexChanged.connect(self.refresh)
         self.copy_button.clicked.connect(self.copy_text)
-        self.table.itemSelectionChanged.connect(self._on_table_selection)
+        self.table.selectionModel().selectionChanged.connect(self._on_table_selection)
         document.analysisChanged.connect(self.refresh)
         self.refresh()
 
     def _on_order(self) -> None:
         self.order = self.order_box.currentData()
         self.refresh()
+        self._fit_columns()
         self.orderChanged.emit(self.order)
 
     def refresh(self) -> None:
         analysis = self.document.analysis
-        rows = summary_rows(self.document.network, analysis)
         self._syncing = True
-        self.table.setRowCount(len(rows))
-        self._row_ids = [r.node_id for r in rows]
-        for index, row in enumerate(rows):
-            family = spec_for(row.type).family
-            cells = [row.name, row.type, format_shape(row.output_shape, self.order), f"{row.params:,}",
-                     human_count(row.macs) if row.macs else "0"]
-            for column, text in enumerate(cells):
-                item = self.table.item(index, column)
-                if item is None:
-                    item = QTableWidgetItem()
-                    self.table.setItem(index, column, item)
-                item.setText(text)
-                if column >= 3:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                item.setToolTip(row.problem or f"{row.name} ({row.type})")
-                if column == 1:
-                    item.setForeground(QBrush(theme.family_color(family)))
-                elif row.problem:
-                    item.setForeground(QBrush(QColor(theme.ERROR_COLOR)))
-                else:
-                    item.setForeground(QBrush(theme.text_color()))
+        self.model.order = self.order
+        self.model.set_rows(summary_rows(self.document.network, analysis))
         self._syncing = False
         training = self.mode_box.currentData()
         batch = self.batch_box.value()
@@ -128,6 +108,10 @@ class SummaryPanel(QWidget):
             lines.append(field_line)
         self.totals.setText("<br>".join(lines))
 
+    def _fit_columns(self) -> None:
+        for column in range(1, len(COLUMNS)):
+            self.table.resizeColumnToContents(column)
+
     def copy_text(self) -> None:
         QGuiApplication.clipboard().setText(self.summary_text())
 
@@ -135,16 +119,18 @@ class SummaryPanel(QWidget):
         return format_summary(self.document.network, self.document.analysis, self.order, self.batch_box.value())
 
     # ------------------------------------------------------------------ selection both ways
-    def _on_table_selection(self) -> None:
+    def _on_table_selection(self, *_args) -> None:
         if self._syncing:
             return
-        rows = sorted({index.row() for index in self.table.selectedIndexes()})
-        self.nodesSelected.emit([self._row_ids[r] for r in rows if r < len(self._row_ids)])
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        self.nodesSelected.emit([self.model.node_id(r) for r in rows if r < self.model.rowCount()])
 
     def select_nodes(self, node_ids: list[str]) -> None:
         self._syncing = True
         self.table.clearSelection()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
         for node_id in node_ids:
-            if node_id in self._row_ids:
-                self.table.selectRow(self._row_ids.index(node_id))
+            row = self.model.row_of(node_id)
+            if row is not None:
+                self.table.selectionModel().select(self.model.index(row, 0), flags)
         self._syncing = False
