@@ -137,15 +137,18 @@ class NodeItem(QGraphicsObject):
         painter.setFont(title_font)
         painter.setPen(QColor("white"))
         metrics = QFontMetrics(title_font)
-        type_width = metrics.horizontalAdvance(self.type_name)
-        name_room = WIDTH - type_width - 28
-        painter.drawText(QRectF(8, 0, name_room, HEADER), Qt.AlignmentFlag.AlignVCenter,
-                         metrics.elidedText(self.name, Qt.TextElideMode.ElideRight, int(name_room)))
         small = QFont(title_font)
         small.setBold(False)
+        type_width = QFontMetrics(small).horizontalAdvance(self.type_name)
+        # the layer's own name matters most: it keeps at least 55% of the header
+        name_room = max(WIDTH * 0.55, WIDTH - type_width - 28)
+        painter.drawText(QRectF(8, 0, name_room, HEADER), Qt.AlignmentFlag.AlignVCenter,
+                         metrics.elidedText(self.name, Qt.TextElideMode.ElideRight, int(name_room)))
         painter.setFont(small)
+        type_room = WIDTH - 16 - min(metrics.horizontalAdvance(self.name), name_room) - 10
         painter.drawText(QRectF(8, 0, WIDTH - 16, HEADER), Qt.AlignmentFlag.AlignVCenter
-                         | Qt.AlignmentFlag.AlignRight, self.type_name)
+                         | Qt.AlignmentFlag.AlignRight,
+                         QFontMetrics(small).elidedText(self.type_name, Qt.TextElideMode.ElideRight, int(type_room)))
 
         body_font = QFont(small)
         painter.setFont(body_font)
