@@ -24,6 +24,19 @@ class ReceptiveField:
     size: tuple[float, ...]
     jump: tuple[float, ...]
     whole_input: bool = False
+    #: input coordinate of the centre of the first neuron's field, per axis
+    start: tuple[float, ...] = ()
+
+    def region(self, index: Sequence[int], input_spatial: Sequence[int]) -> tuple[tuple[int, int], ...]:
+        """Input pixels ``(first, last)`` per axis that the neuron at ``index`` sees, clipped to the input."""
+        if self.whole_input:
+            return tuple((0, n - 1) for n in input_spatial)
+        result = []
+        for axis, (i, n) in enumerate(zip(index, input_spatial)):
+            centre = (self.start[axis] if self.start else 0.0) + i * self.jump[axis]
+            half = (self.size[axis] - 1) / 2
+            result.append((max(0, math.ceil(centre - half)), min(n - 1, math.floor(centre + half))))
+        return tuple(result)
 
     def text(self) -> str:
         if self.whole_input:
@@ -36,7 +49,7 @@ def _num(value: float) -> str:
 
 
 def start_field(axes: int) -> ReceptiveField:
-    return ReceptiveField((1,) * axes, (1,) * axes)
+    return ReceptiveField((1,) * axes, (1,) * axes, start=(0.0,) * axes)
 
 
 WHOLE_INPUT = ReceptiveField((), (), whole_input=True)
@@ -46,24 +59,32 @@ def step_field(field: ReceptiveField, step: ReceptiveStep | None) -> ReceptiveFi
     """The field after one layer."""
     if field.whole_input or step is None:
         return field
-    sizes, jumps = [], []
+    sizes, jumps, starts = [], [], []
     for axis, (size, jump) in enumerate(zip(field.size, field.jump)):
+        start = field.start[axis] if field.start else 0.0
         if step.upsample:
+            factor = step.upsample[axis]
             sizes.append(size)
-            jumps.append(jump / step.upsample[axis])
+            jumps.append(jump / factor)
+            starts.append(start - (factor - 1) / (2 * factor) * jump)
             continue
-        sizes.append(size + (step.effective_kernel(axis) - 1) * jump)
+        kernel = step.effective_kernel(axis)
+        pad = step.pad_before[axis] if step.pad_before else 0
+        sizes.append(size + (kernel - 1) * jump)
         jumps.append(jump * step.stride[axis])
-    return ReceptiveField(tuple(sizes), tuple(jumps))
+        starts.append(start + ((kernel - 1) / 2 - pad) * jump)
+    return ReceptiveField(tuple(sizes), tuple(jumps), start=tuple(starts))
 
 
 def merge_fields(fields: Sequence[ReceptiveField]) -> ReceptiveField:
     """A merge sees the union of its branches: the widest field, the finest jump."""
     if any(f.whole_input for f in fields) or len({len(f.size) for f in fields}) != 1:
         return WHOLE_INPUT
-    sizes = tuple(max(f.size[a] for f in fields) for a in range(len(fields[0].size)))
-    jumps = tuple(min(f.jump[a] for f in fields) for a in range(len(fields[0].size)))
-    return ReceptiveField(sizes, jumps)
+    axes = range(len(fields[0].size))
+    sizes = tuple(max(f.size[a] for f in fields) for a in axes)
+    jumps = tuple(min(f.jump[a] for f in fields) for a in axes)
+    starts = tuple(min(f.start[a] if f.start else 0.0 for f in fields) for a in axes)
+    return ReceptiveField(sizes, jumps, start=starts)
 
 
 def coverage(field: ReceptiveField, input_spatial: Sequence[int]) -> float:

@@ -152,3 +152,15 @@ def test_every_layer_type_is_in_a_palette_family():
     from cnnstudio.core.layers import by_family
     listed = [spec.type_name for specs in by_family().values() for spec in specs]
     assert sorted(listed) == sorted(CATALOG)
+
+
+def test_input_region_of_a_neuron_follows_padding_and_stride():
+    analysis = analyze(lecture_net())
+    field = analysis.by_name("conv2d_3").receptive_field
+    assert field.region((0, 0), (28, 28)) == ((0, 17), (0, 17))
+    assert field.region((2, 2), (28, 28)) == ((8, 25), (8, 25))  # jump 4 between neighbours
+    same = analyze(sequential([("Input", {"shape": [1, 8, 8]}),
+                               ("Conv2D", {"filters": 1, "kernel_size": 3, "padding": "same"})]))
+    corner = same.output_shape and same.by_name("conv2d_1").receptive_field
+    assert corner.region((0, 0), (8, 8)) == ((0, 1), (0, 1))  # the padded zeros are outside the image
+    assert corner.region((4, 4), (8, 8)) == ((3, 5), (3, 5))

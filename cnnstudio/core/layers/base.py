@@ -226,6 +226,8 @@ class ReceptiveStep:
     stride: tuple[int, ...]
     dilation: tuple[int, ...] = ()
     upsample: tuple[int, ...] = ()
+    #: zeros added before the first pixel (top, left): they shift where each window sits
+    pad_before: tuple[int, ...] = ()
 
     def effective_kernel(self, axis: int) -> int:
         dilation = self.dilation[axis] if self.dilation else 1

@@ -38,7 +38,7 @@ class _WindowConv(LayerSpec):
     def receptive_step(self, p: Params, inputs: Sequence[Shape]) -> ReceptiveStep:
         windows = axis_windows(dict(p), inputs[0][1:])
         return ReceptiveStep(tuple(w.kernel for w in windows), tuple(w.stride for w in windows),
-                             tuple(w.dilation for w in windows))
+                             tuple(w.dilation for w in windows), pad_before=tuple(w.pads()[0] for w in windows))
 
     def _shape_lines(self, p: Params, inputs: Sequence[Shape], explanation: Explanation) -> None:
         windows = axis_windows(dict(p), inputs[0][1:])

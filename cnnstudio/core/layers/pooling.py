@@ -40,7 +40,8 @@ class _Pool2D(LayerSpec):
 
     def receptive_step(self, p: Params, inputs: Sequence[Shape]) -> ReceptiveStep:
         windows = self._windows(p, inputs)
-        return ReceptiveStep(tuple(w.kernel for w in windows), tuple(w.stride for w in windows))
+        return ReceptiveStep(tuple(w.kernel for w in windows), tuple(w.stride for w in windows),
+                             pad_before=tuple(w.pads()[0] for w in windows))
 
     def explain(self, p: Params, inputs: Sequence[Shape], output: Shape) -> Explanation:
         e = Explanation([self.summary])

@@ -105,6 +105,9 @@ class ZeroPadding2D(LayerSpec):
         c, h, w = inputs[0]
         return (c, h + p["top"] + p["bottom"], w + p["left"] + p["right"])
 
+    def receptive_step(self, p: Params, inputs: Sequence[Shape]) -> ReceptiveStep:
+        return ReceptiveStep((1, 1), (1, 1), pad_before=(p["top"], p["left"]))
+
     def explain(self, p: Params, inputs: Sequence[Shape], output: Shape) -> Explanation:
         _, h, w = inputs[0]
         return Explanation([self.summary,
