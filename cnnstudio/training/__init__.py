@@ -1,0 +1,31 @@
+"""Training, metrics, feature-map probes and model export. No Qt here: the UI wraps these.
+
+The main names load on first use, so ``import cnnstudio.training`` (or its
+``config``) does not load torch::
+
+    from cnnstudio.training import Trainer, TrainConfig
+    from cnnstudio.training.callbacks import EarlyStopping, ModelCheckpoint
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "TrainConfig": "config",
+    "TrainingError": "errors",
+    "Trainer": "trainer",
+    "History": "callbacks.base",
+    "train_project": "run",
+    "TrainResult": "run",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = list(_LAZY)
