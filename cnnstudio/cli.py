@@ -54,10 +54,37 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from cnnstudio.core.atomic_file import write_atomic
-    from cnnstudio.core.codegen import generate_code
     project = _load(args.project)
     target = _check_output(args.output, args.force)
+    if args.format == "code" and args.weights is None:
+        return _export_code(args, project, target)  # needs no torch: instant
+    import warnings
+
+    from cnnstudio.training.export import code_weights_path, export_model
+    from cnnstudio.training.export_errors import ExportError
+    if args.format == "code":
+        _check_output(str(code_weights_path(target)), args.force)
+    if args.weights is not None and not Path(args.weights).is_file():
+        raise UserError(f"{args.weights}: the weights file does not exist")
+    with warnings.catch_warnings(record=True) as notes:
+        warnings.simplefilter("always")
+        try:
+            written = export_model(project.network, args.weights, args.format, target,
+                                   class_name=args.class_name, title=project.name or None)
+        except ExportError as error:
+            print(f"cnnstudio: export failed: {error}", file=sys.stderr)
+            return 1
+        except ValueError as error:  # a network with problems, weights that do not fit, a bad name
+            raise UserError(f"{args.project}: cannot export: {error}") from None
+    for note in notes:
+        print(f"note: {note.message}", file=sys.stderr)
+    print(f"wrote {written}")
+    return 0
+
+
+def _export_code(args: argparse.Namespace, project, target: Path) -> int:
+    from cnnstudio.core.atomic_file import write_atomic
+    from cnnstudio.core.codegen import generate_code
     try:  # BuildError (a ValueError) lists the network's problems; a bad class name is a ValueError too
         source = generate_code(project.network, class_name=args.class_name, title=project.name or None)
     except ValueError as error:
@@ -126,8 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="write the network in another format")
     export.add_argument("project", metavar="PROJECT", help="a .cnnproj file")
-    export.add_argument("--format", choices=("code",), required=True,
-                        help="code: a standalone PyTorch module file")
+    export.add_argument("--format", required=True,
+                        choices=("code", "torchscript", "onnx", "state_dict", "safetensors", "train-script"),
+                        help="code: a standalone PyTorch module; torchscript/onnx/state_dict/safetensors: the "
+                             "model with --weights; train-script: a plain PyTorch training script (torchrun-ready)")
+    export.add_argument("--weights", metavar="FILE", help="trained weights (.pt state_dict or .safetensors)")
     export.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write")
     export.add_argument("--class-name", default="Net", help="name of the generated class")
     export.add_argument("--force", action="store_true", help="replace FILE if it exists")

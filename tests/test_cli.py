@@ -135,3 +135,31 @@ def test_every_example_project_summarises_cleanly(project, capsys):
     code, out, _ = run(capsys, "summary", project, "--json")
     data = json.loads(out)
     assert code == 0 and data["diagnostics"] == []
+
+
+def test_export_with_trained_weights_to_every_format(tmp_path, capsys):
+    import torch
+
+    from cnnstudio.core.build import build_model
+    from cnnstudio.core.project import load_project
+    network = load_project(LECTURE).network
+    model = build_model(network)
+    weights = tmp_path / "weights.pt"
+    torch.save(model.state_dict(), weights)
+    x = torch.rand(3, 1, 28, 28)
+    expected = model.eval()(x)
+    for fmt, name in (("torchscript", "m.pt"), ("state_dict", "s.pt"), ("safetensors", "m.safetensors"),
+                      ("onnx", "m.onnx"), ("train-script", "train.py")):
+        code, out, err = run(capsys, "export", LECTURE, "--format", fmt, "--weights", weights, "-o", tmp_path / name)
+        assert code == 0, err
+        assert (tmp_path / name).exists()
+    scripted = torch.jit.load(str(tmp_path / "m.pt"))
+    assert torch.allclose(scripted(x), expected, atol=1e-5)
+
+
+def test_export_refuses_weights_of_another_network(tmp_path, capsys):
+    import torch
+    weights = tmp_path / "other.pt"
+    torch.save({"conv2d_1.weight": torch.zeros(3, 1, 3, 3)}, weights)
+    code, _, err = run(capsys, "export", LECTURE, "--format", "onnx", "--weights", weights, "-o", tmp_path / "m.onnx")
+    assert code == 2 and "conv2d_1.weight" in err and "Traceback" not in err
