@@ -94,6 +94,32 @@ def _export_code(args: argparse.Namespace, project, target: Path) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from cnnstudio.core.project import ProjectError
+    from cnnstudio.data.dataset import DatasetError
+    from cnnstudio.training.errors import TrainingError
+    from cnnstudio.training.run import train_project
+    try:
+        result = train_project(args.project, args.dataset, epochs=args.epochs, batch_size=args.batch_size,
+                               optimizer=args.optimizer, lr=args.lr, device=args.device, seed=args.seed,
+                               subset=args.subset, out_dir=args.out, resume=not args.restart)
+    except (ProjectError, DatasetError, ValueError) as error:
+        raise UserError(str(error)) from None
+    except TrainingError as error:
+        print(f"cnnstudio: training failed: {error}", file=sys.stderr)
+        return 1
+    if result.interrupted:
+        print(f"interrupted: a backup in {result.out_dir / 'backup'} resumes this run; run the same command "
+              "again to carry on", file=sys.stderr)
+        return 130
+    if result.test_metrics:
+        metrics = ", ".join(f"{k} {v:.4f}" for k, v in result.test_metrics.items())
+        print(f"test: {metrics}")
+    for path in result.weights:
+        print(f"wrote {path}")
+    return 0
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from cnnstudio.core.project_schema import json_schema, write_schema
     if args.output:
@@ -162,6 +188,22 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--class-name", default="Net", help="name of the generated class")
     export.add_argument("--force", action="store_true", help="replace FILE if it exists")
     export.set_defaults(run=cmd_export)
+
+    train = commands.add_parser("train", help="train a project's network (progress bar, CSV log, checkpoints)")
+    train.add_argument("project", metavar="PROJECT", help="a .cnnproj file")
+    train.add_argument("--dataset", metavar="NAME|PATH",
+                       help="mnist (built in), or a folder/file: IDX files, CIFAR-10 batches, class folders, .npz")
+    train.add_argument("--epochs", type=_positive)
+    train.add_argument("--batch-size", type=_positive)
+    train.add_argument("--optimizer", choices=("sgd", "adam", "adamw", "rmsprop"))
+    train.add_argument("--lr", type=float, metavar="X", help="learning rate")
+    train.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"))
+    train.add_argument("--seed", type=int)
+    train.add_argument("--subset", type=_positive, metavar="N", help="train on a class-balanced part of N samples")
+    train.add_argument("--out", metavar="DIR", help="where logs, checkpoints and weights go "
+                                                    "(default: PROJECT-training beside the project)")
+    train.add_argument("--restart", action="store_true", help="ignore a backup left by an interrupted run")
+    train.set_defaults(run=cmd_train)
 
     shot = commands.add_parser("screenshot", help="render the main window with a project open to a PNG")
     shot.add_argument("project", metavar="PROJECT", nargs="?", help="a .cnnproj file (empty canvas if left out)")

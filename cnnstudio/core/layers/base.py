@@ -46,7 +46,7 @@ class ParamSpec:
 
     kinds:
       ``int``, ``float``, ``bool``, ``choice`` (one of ``choices``),
-      ``pair`` (two ints ``[h, w]``; a single int means both),
+      ``pair`` (two ints ``[h, w]``; a single int means both), ``text``,
       ``shape`` (a list of 1 to 3 ints, ``-1`` allowed where ``allow_infer``).
     ``optional`` parameters accept ``None`` (for example pooling strides,
     which then default to the pool size, as in Keras).
@@ -96,6 +96,10 @@ class ParamSpec:
                 options = ", ".join(repr(c) for c in self.choices)
                 raise ParamError(self.name, f"{value!r} is not one of {options}")
             return value.lower()
+        if kind == "text":
+            if not isinstance(value, str) or not value.strip():
+                raise ParamError(self.name, f"expected some text, got {value!r}")
+            return value.strip()
         if kind == "pair":
             if isinstance(value, (list, tuple)):
                 if len(value) != 2:
@@ -150,6 +154,8 @@ class ParamSpec:
             schema = {"type": "number", **bounds}
         elif self.kind == "choice":
             schema = {"enum": list(self.choices)}
+        elif self.kind == "text":
+            schema = {"type": "string", "minLength": 1}
         elif self.kind == "pair":
             one = {"type": "integer", **bounds}
             schema = {"oneOf": [one, {"type": "array", "items": one, "minItems": 2, "maxItems": 2}]}
