@@ -137,7 +137,8 @@ def cmd_screenshot(args: argparse.Namespace) -> int:
         raise UserError(f"cannot write {target}: the folder {target.parent} does not exist")
     from cnnstudio.ui.screenshot import render_window
     try:
-        render_window(args.project, str(target), args.size, select=args.select)
+        render_window(args.project, str(target), args.size, select=args.select, view=args.view,
+                      train_steps=args.train_steps)
     except ValueError as error:
         raise UserError(str(error)) from None
     print(f"wrote {target}")
@@ -210,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     shot.add_argument("-o", "--output", required=True, metavar="OUT.png", help="the PNG to write")
     shot.add_argument("--size", type=_size, default=(1600, 1000), metavar="WxH", help="window size (1600x1000)")
     shot.add_argument("--select", metavar="LAYER", help="select this layer so the inspector shows it")
+    shot.add_argument("--view", choices=("editor", "training"), default="editor",
+                      help="training: train for --train-steps batches first, then show the training view")
+    shot.add_argument("--train-steps", type=_positive, default=40, metavar="N")
     shot.set_defaults(run=cmd_screenshot)
 
     schema = commands.add_parser("schema", help="print or write the JSON Schema of .cnnproj files")

@@ -208,3 +208,35 @@ def append_after_command(network: Network, after: str | None, type_name: str,
             Connect(network, add.node_id, target, parent=macro)
     return macro
 
+
+
+class SetProjectSettings(QUndoCommand):
+    """Dataset or training settings changed in the training view (one of the
+    project's plain-data objects); consecutive changes of the same object merge."""
+
+    MERGE_ID = 1002
+
+    def __init__(self, document, key: str, value: dict) -> None:
+        super().__init__(f"Change {key} settings")
+        self._document, self._key = document, key
+        self._before = getattr(document.project, key)
+        self._after = value
+
+    def _set(self, value) -> None:
+        setattr(self._document.project, self._key, value)
+        self._document.settingsChanged.emit(self._key)
+
+    def redo(self) -> None:
+        self._set(self._after)
+
+    def undo(self) -> None:
+        self._set(self._before)
+
+    def id(self) -> int:
+        return self.MERGE_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, SetProjectSettings) or other._key != self._key:
+            return False
+        self._after = other._after
+        return True

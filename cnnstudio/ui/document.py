@@ -24,6 +24,7 @@ class NetworkDocument(QObject):
     projectReplaced = Signal()        # a different project (new/open): views rebuild
     fileStateChanged = Signal()       # path or saved state
     readOnlyChanged = Signal(bool)
+    settingsChanged = Signal(str)     # "dataset" or "training": the project's settings objects
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -34,6 +35,7 @@ class NetworkDocument(QObject):
         self._read_only = False
         self._analysis = analyze(self.network, num_classes=self.num_classes)
         self.network.changed.subscribe(self._on_network_changed)
+        self.settingsChanged.connect(self._on_settings_changed)
 
     # ------------------------------------------------------------------ state
     @property
@@ -78,7 +80,7 @@ class NetworkDocument(QObject):
 
     # ------------------------------------------------------------------ editing
     def push(self, command: QUndoCommand) -> bool:
-        """Run ``command`` through the undo stack; refused while training locks the network."""
+        """Run ``command`` through the undo stack; refused while training locks the project."""
         if self._read_only:
             return False
         self.undo_stack.push(command)
@@ -105,6 +107,10 @@ class NetworkDocument(QObject):
     def reanalyze(self) -> None:
         self._analysis = analyze(self.network, num_classes=self.num_classes)
         self.analysisChanged.emit()
+
+    def _on_settings_changed(self, key: str) -> None:
+        if key == "dataset":  # the classifier check depends on the dataset's classes
+            self.reanalyze()
 
     def _on_clean_changed(self, _clean: bool) -> None:
         self.fileStateChanged.emit()

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QToolBar, QUndoView
+from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QTabWidget, QToolBar, QUndoView, QVBoxLayout,
+                               QWidget)
 
 from cnnstudio.core.network import Network
 from cnnstudio.core.project import Project, ProjectError, load_project, save_project
@@ -40,7 +41,22 @@ class MainWindow(QMainWindow):
         self.scene = NetworkScene(self.document, self)
         self.view = NetworkView(self.scene)
         self.edits = EditActions(self.scene)
-        self.setCentralWidget(self.view)
+        self.training_view = None  # built on first use: it loads pyqtgraph, which the editor does not need
+        self.lock_banner = QLabel("Training is running: the network is locked for editing. Stop the run to edit.")
+        self.lock_banner.setStyleSheet("background: #FB8C00; color: white; padding: 4px 8px; font-weight: bold;")
+        self.lock_banner.hide()
+        design = QWidget()
+        design_layout = QVBoxLayout(design)
+        design_layout.setContentsMargins(0, 0, 0, 0)
+        design_layout.setSpacing(0)
+        design_layout.addWidget(self.lock_banner)
+        design_layout.addWidget(self.view)
+        self.central_tabs = QTabWidget()
+        self.central_tabs.setDocumentMode(True)
+        self.central_tabs.addTab(design, "Design")
+        self.central_tabs.addTab(QWidget(), "Train")
+        self.central_tabs.currentChanged.connect(self._on_central_tab)
+        self.setCentralWidget(self.central_tabs)
         self.autosaver = Autosaver(autosave_folder or config_dir() / "autosave")
         self._autosaved = False  # this window wrote a copy that may need discarding
 
@@ -57,6 +73,7 @@ class MainWindow(QMainWindow):
         self._make_status_bar()
         self._connect()
 
+        self._closing = False
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(INTERVAL_MS)
         self.autosave_timer.timeout.connect(self.autosave_now)
@@ -209,6 +226,29 @@ class MainWindow(QMainWindow):
         self.summary.orderChanged.connect(self._on_order_changed)
         self.problems.countChanged.connect(self._on_problem_count)
 
+    # ================================================================== training
+    def _on_central_tab(self, index: int) -> None:
+        if index == 1:
+            self.show_training()
+
+    def show_training(self):
+        """The training view, built the first time it is shown."""
+        if self.training_view is None:
+            from .training.view import TrainingView
+            self.training_view = TrainingView(self.document, self.prompter)
+            self.training_view.runningChanged.connect(self.lock_banner.setVisible)
+            self.central_tabs.blockSignals(True)
+            self.central_tabs.removeTab(1)
+            self.central_tabs.insertTab(1, self.training_view, "Train")
+            self.central_tabs.blockSignals(False)
+            self.training_view.settings_box.detect_devices()
+        self.central_tabs.setCurrentIndex(1)
+        return self.training_view
+
+    @property
+    def training_running(self) -> bool:
+        return self.training_view is not None and self.training_view.running
+
     # ================================================================== selection and view
     def _on_selection(self) -> None:
         selected = self.scene.selected_node_ids()
@@ -251,6 +291,9 @@ class MainWindow(QMainWindow):
     # ================================================================== files
     def confirm_discard(self) -> bool:
         """True when the current project may be replaced or closed."""
+        if self.training_running and not self._closing:
+            self.prompter.error("Training is running", "Stop the run before opening another project.")
+            return False
         if not self.document.modified:
             return True
         answer = self.prompter.ask_save_changes(self.document.display_name)
@@ -319,6 +362,8 @@ class MainWindow(QMainWindow):
             return False
         self.autosaver.discard(self.document.path)
         self.autosaver.discard(path)
+        if self.document.path is None and self.training_view is not None:
+            self.training_view.keep_runs_with(path)
         self.document.mark_saved(path)
         remember_recent(path.resolve())
         self.statusBar().showMessage(f"Saved {path}", 4000)
@@ -397,7 +442,14 @@ class MainWindow(QMainWindow):
         return False
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.training_running:
+            if not self.prompter.ask_stop_training():
+                event.ignore()
+                return
+            self.training_view.stop_and_wait()
+        self._closing = True
         if not self.confirm_discard():
+            self._closing = False
             event.ignore()
             return
         self.autosaver.discard(self.document.path)

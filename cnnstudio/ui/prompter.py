@@ -37,6 +37,13 @@ class Prompter:
                                       QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes
 
+    def ask_stop_training(self) -> bool:
+        answer = QMessageBox.question(self.parent, "Training is running",
+                                      "Stop the training run and close? The run ends after the current batch.",
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
     def error(self, title: str, text: str) -> None:
         QMessageBox.critical(self.parent, title, text)
 

@@ -8,8 +8,11 @@ from pathlib import Path
 
 
 def render_window(project: str | None, output: str, size: tuple[int, int] = (1600, 1000),
-                  select: str | None = None) -> Path:
-    """Open ``project`` in a fresh window of ``size``, fit the network, save a PNG."""
+                  select: str | None = None, view: str = "editor", train_steps: int = 40) -> Path:
+    """Open ``project`` in a fresh window of ``size``, fit the network, save a PNG.
+
+    ``view="training"`` first trains for ``train_steps`` real batches (over two
+    epochs, on a subset of the project's dataset) so plots and feature maps are filled."""
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     # a throwaway settings folder: a screenshot never reads or changes the user's layout or recent files
@@ -21,10 +24,12 @@ def render_window(project: str | None, output: str, size: tuple[int, int] = (160
 
     app = make_application()
     window = MainWindow(restore_layout=False)
+    window.prompter = _NoDialogs()
     window.resize(*size)
     window.show()
     try:
-        if project and not window.open_path(Path(project), ask=False):
+        # as an untitled copy: a screenshot never writes beside the project (its runs go to a scratch folder)
+        if project and not window.open_path(Path(project), ask=False, as_copy=True):
             raise ValueError(f"cannot open {project}")
         if select:
             node = window.document.network.node_by_name(select)
@@ -38,6 +43,8 @@ def render_window(project: str | None, output: str, size: tuple[int, int] = (160
         app.processEvents()
     window.view.show_network()
     app.processEvents()
+    if view == "training":
+        _train_for_screenshot(app, window, train_steps)
     target = Path(output)
     if not window.grab().save(str(target)):
         raise OSError(f"could not write {target}")
@@ -45,3 +52,46 @@ def render_window(project: str | None, output: str, size: tuple[int, int] = (160
     window.close()
     QApplication.processEvents()
     return target
+
+
+def _train_for_screenshot(app, window, steps: int) -> None:
+    from PySide6.QtCore import QEventLoop, QTimer
+    training = window.show_training()
+    epochs = 2
+    per_epoch = max(1, steps // epochs)
+    batch = training.settings_box.batch_size.value()
+    validation = training.dataset_box.validation.value() / 100
+    training.dataset_box.subset.setValue(int(per_epoch * batch / (1 - validation)) + 1)
+    training.settings_box.epochs.setValue(epochs)
+    if training.layer_box.count() > 1:
+        training.layer_box.setCurrentIndex(0)
+    loop = QEventLoop()
+    training.runFinished.connect(lambda _status: loop.quit())
+    if not training.start():
+        raise ValueError("the project cannot be trained; see its problems in the editor")
+    QTimer.singleShot(600_000, loop.quit)
+    loop.exec()
+    if training.failure:
+        raise ValueError(f"training failed: {training.failure.splitlines()[0]}")
+    training.tabs.setCurrentIndex(0)
+    for _ in range(5):
+        app.processEvents()
+
+
+class _NoDialogs:
+    """A screenshot has no one to answer dialogs: every message becomes an error for the command."""
+
+    def error(self, title: str, text: str) -> None:
+        raise ValueError(f"{title}: {text}")
+
+    def info(self, title: str, text: str) -> None:
+        pass
+
+    def ask_save_changes(self, name: str) -> str:
+        return "discard"
+
+    def ask_stop_training(self) -> bool:
+        return True
+
+    def ask_restore(self, description: str) -> bool:
+        return False

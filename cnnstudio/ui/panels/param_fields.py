@@ -179,8 +179,22 @@ class ShapeField(ParamField):
             return self.line.text()  # the spec refuses it with a reason
 
 
+class TextField(ParamField):
+    def __init__(self, spec: ParamSpec, parent=None) -> None:
+        super().__init__(spec, parent)
+        self.line = QLineEdit()
+        self._layout.addWidget(self.line)
+        self.line.editingFinished.connect(self._emit)
+
+    def _show(self, value: Any) -> None:
+        self.line.setText(str(value))
+
+    def value(self) -> Any:
+        return self.line.text()
+
+
 FIELD_TYPES = {"int": IntField, "float": FloatField, "bool": BoolField, "choice": ChoiceField,
-               "pair": PairField, "shape": ShapeField}
+               "pair": PairField, "shape": ShapeField, "text": TextField}
 
 
 def make_field(spec: ParamSpec) -> ParamField:

@@ -1,0 +1,203 @@
+"""Live loss/accuracy/learning-rate plots (pyqtgraph).
+
+Each curve is created once and fed with ``setData``; training and validation
+share a colour, validation is dashed; per-batch points are smoothed; markers
+show where a callback acted; earlier runs stay, dimmed, for comparison."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from .. import theme
+
+LOSS_COLOR = "#1E88E5"
+ACCURACY_COLOR = "#43A047"
+LR_COLOR = "#8E24AA"
+SMOOTHING = 0.9  # exponential moving average of per-batch values, as TensorBoard's slider
+
+
+@dataclass
+class RunCurves:
+    """The numbers of one run, kept so the curves can be redrawn or compared."""
+
+    label: str
+    batch_x: list[float] = field(default_factory=list)
+    batch_loss: list[float] = field(default_factory=list)
+    batch_accuracy: list[float] = field(default_factory=list)
+    epochs: list[float] = field(default_factory=list)
+    epoch_logs: dict[str, list[float]] = field(default_factory=dict)
+    markers: list[tuple[float, str]] = field(default_factory=list)
+
+
+def smooth(values: list[float], weight: float = SMOOTHING) -> np.ndarray:
+    out = np.empty(len(values), dtype=np.float64)
+    running = None
+    for index, value in enumerate(values):
+        running = value if running is None else weight * running + (1 - weight) * value
+        out[index] = running
+    return out
+
+
+class TrainingPlots(QWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        pg.setConfigOptions(antialias=True)
+        self.layout_widget = pg.GraphicsLayoutWidget()
+        self.layout_widget.setBackground(theme.canvas_background())
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.layout_widget)
+        self.loss_plot = self._plot("Loss", "loss", row=0)
+        self.accuracy_plot = self._plot("Accuracy", "accuracy", row=1)
+        self.lr_plot = self._plot("Learning rate", "lr", row=2)
+        self.accuracy_plot.setXLink(self.loss_plot)
+        self.lr_plot.setXLink(self.loss_plot)
+        self.runs: list[RunCurves] = []
+        self._old_items: list = []
+        self.current: RunCurves | None = None
+        self.readout = pg.TextItem(anchor=(0, 1), color=theme.text_color())
+        self.loss_plot.addItem(self.readout, ignoreBounds=True)
+        self._crosshair = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#FFB300", width=1))
+        self.loss_plot.addItem(self._crosshair, ignoreBounds=True)
+        self._proxy = pg.SignalProxy(self.loss_plot.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
+        self._make_curves()
+
+    def _plot(self, title: str, axis: str, row: int) -> pg.PlotItem:
+        plot = self.layout_widget.addPlot(row=row, col=0)
+        plot.setTitle(title, color=theme.text_color().name(), size="10pt")
+        plot.setLabel("bottom", "epoch")
+        plot.setLabel("left", axis)
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        for side in ("left", "bottom"):
+            plot.getAxis(side).enableAutoSIPrefix(False)  # accuracy stays 0.9, not "900 (x0.001)"
+        plot.addLegend(offset=(-10, 10), labelTextColor=theme.text_color().name(), labelTextSize="8pt",
+                       colCount=2)
+        return plot
+
+    def _make_curves(self) -> None:
+        def pen(color: str, dashed: bool = False, width: float = 2.0, alpha: int = 255):
+            c = QColor(color)
+            c.setAlpha(alpha)
+            return pg.mkPen(c, width=width, style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+
+        self.curves = {
+            "batch_loss": self.loss_plot.plot([], [], pen=pen(LOSS_COLOR, width=1, alpha=90), name="loss (batch)"),
+            "batch_loss_smooth": self.loss_plot.plot([], [], pen=pen(LOSS_COLOR, width=1.5),
+                                                     name="loss (smoothed)"),
+            "loss": self.loss_plot.plot([], [], pen=None, symbol="o", symbolSize=7, symbolBrush=LOSS_COLOR,
+                                        name="loss (epoch)"),
+            "val_loss": self.loss_plot.plot([], [], pen=pen(LOSS_COLOR, dashed=True), symbol="s", symbolSize=7,
+                                            symbolBrush=LOSS_COLOR, name="val_loss"),
+            "batch_accuracy_smooth": self.accuracy_plot.plot([], [], pen=pen(ACCURACY_COLOR, width=1.5),
+                                                             name="accuracy (smoothed)"),
+            "accuracy": self.accuracy_plot.plot([], [], pen=None, symbol="o", symbolSize=7,
+                                                symbolBrush=ACCURACY_COLOR, name="accuracy (epoch)"),
+            "val_accuracy": self.accuracy_plot.plot([], [], pen=pen(ACCURACY_COLOR, dashed=True), symbol="s",
+                                                    symbolSize=7, symbolBrush=ACCURACY_COLOR, name="val_accuracy"),
+            "lr": self.lr_plot.plot([], [], pen=pen(LR_COLOR), stepMode=None, name="lr"),
+        }
+        self._marker_items: list = []
+
+    # ------------------------------------------------------------------ runs
+    def start_run(self, label: str) -> None:
+        """Keep the previous run as dimmed curves and start fresh ones."""
+        if self.current is not None and self.current.batch_x:
+            self._keep_as_old(self.current)
+        self.current = RunCurves(label)
+        self.runs.append(self.current)
+        for curve in self.curves.values():
+            curve.setData([], [])
+        for item in self._marker_items:
+            self.loss_plot.removeItem(item)
+        self._marker_items.clear()
+
+    def _keep_as_old(self, run: RunCurves) -> None:
+        grey = QColor(theme.text_color())
+        grey.setAlpha(70)
+        for plot, key in ((self.loss_plot, "loss"), (self.accuracy_plot, "accuracy")):
+            values = run.epoch_logs.get(f"val_{key}") or run.epoch_logs.get(key)
+            if values:
+                item = plot.plot(run.epochs[:len(values)], values, pen=pg.mkPen(grey, width=1.5),
+                                 name=f"{run.label}")
+                self._old_items.append((plot, item))
+
+    def add_batch(self, epoch_position: float, logs: dict) -> None:
+        run = self.current
+        if run is None:
+            return
+        run.batch_x.append(epoch_position)
+        run.batch_loss.append(float(logs.get("loss", np.nan)))
+        run.batch_accuracy.append(float(logs.get("accuracy", np.nan)))
+
+    def add_batches(self, points: list[tuple[float, dict]]) -> None:
+        """Several batch points at once (the worker condenses them), then one redraw."""
+        for position, logs in points:
+            self.add_batch(position, logs)
+        self.redraw_batches()
+
+    def redraw_batches(self) -> None:
+        run = self.current
+        if run is None or not run.batch_x:
+            return
+        x = np.asarray(run.batch_x)
+        self.curves["batch_loss"].setData(x, np.asarray(run.batch_loss))
+        self.curves["batch_loss_smooth"].setData(x, smooth(run.batch_loss))
+        self.curves["batch_accuracy_smooth"].setData(x, smooth(run.batch_accuracy))
+
+    def add_epoch(self, epoch: int, logs: dict) -> None:
+        """``epoch`` counts from 0 as in Keras; it is drawn at its end (epoch + 1)."""
+        run = self.current
+        if run is None:
+            return
+        run.epochs.append(epoch + 1)
+        for key, value in logs.items():
+            run.epoch_logs.setdefault(key, []).append(float(value))
+        for key in ("loss", "val_loss", "accuracy", "val_accuracy", "lr"):
+            values = run.epoch_logs.get(key)
+            if values:
+                self.curves[key].setData(run.epochs[-len(values):], values)
+        rates = run.epoch_logs.get("lr")
+        if rates:  # a constant rate would otherwise be centred in a meaningless +-0.5 band
+            self.lr_plot.setYRange(0, max(rates) * 1.15, padding=0)
+
+    def add_marker(self, epoch_position: float, text: str) -> None:
+        """A labelled vertical line where a callback acted (checkpoint, lr reduced, early stop)."""
+        run = self.current
+        if run is not None:
+            run.markers.append((epoch_position, text))
+        line = pg.InfiniteLine(pos=epoch_position, angle=90, movable=False,
+                               pen=pg.mkPen("#FB8C00", width=1, style=Qt.PenStyle.DotLine),
+                               label=text, labelOpts={"position": 0.95, "color": "#FB8C00", "anchors": [(0, 0), (0, 0)]})
+        self.loss_plot.addItem(line)
+        self._marker_items.append(line)
+
+    def curve_points(self, key: str) -> int:
+        x, _ = self.curves[key].getData()
+        return 0 if x is None else len(x)
+
+    # ------------------------------------------------------------------ crosshair
+    def _on_mouse(self, event) -> None:
+        position = event[0]
+        if not self.loss_plot.sceneBoundingRect().contains(position) or self.current is None:
+            return
+        x = self.loss_plot.vb.mapSceneToView(position).x()
+        self._crosshair.setPos(x)
+        run = self.current
+        lines = [f"epoch {x:.2f}"]
+        if run.batch_x:
+            index = int(np.clip(np.searchsorted(run.batch_x, x), 0, len(run.batch_x) - 1))
+            lines.append(f"loss {run.batch_loss[index]:.4f}  accuracy {run.batch_accuracy[index]:.4f}")
+        if run.epochs:
+            index = int(np.clip(np.searchsorted(run.epochs, x), 0, len(run.epochs) - 1))
+            epoch_line = "  ".join(f"{k} {v[index]:.4g}" for k, v in run.epoch_logs.items()
+                                   if index < len(v) and k.startswith("val_"))
+            if epoch_line:
+                lines.append(epoch_line)
+        self.readout.setText("\n".join(lines))
+        self.readout.setPos(x, self.loss_plot.vb.viewRange()[1][0])
