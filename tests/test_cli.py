@@ -163,3 +163,49 @@ def test_export_refuses_weights_of_another_network(tmp_path, capsys):
     torch.save({"conv2d_1.weight": torch.zeros(3, 1, 3, 3)}, weights)
     code, _, err = run(capsys, "export", LECTURE, "--format", "onnx", "--weights", weights, "-o", tmp_path / "m.onnx")
     assert code == 2 and "conv2d_1.weight" in err and "Traceback" not in err
+
+
+def small_mnist_project(tmp_path):
+    network = sequential([("Input", {"shape": [1, 28, 28]}),
+                          ("Conv2D", {"filters": 4, "kernel_size": 3, "strides": 2, "activation": "relu"}),
+                          ("Flatten", {}), ("Dense", {"units": 10, "activation": "softmax"})])
+    path = tmp_path / "small.cnnproj"
+    save_project(Project(network, name="small", dataset={"name": "mnist", "num_classes": 10},
+                         training={"epochs": 1, "seed": 0, "validation_split": 0.2}), path)
+    return path
+
+
+def test_train_command_writes_log_checkpoints_and_weights(tmp_path, capsys):
+    project = small_mnist_project(tmp_path)
+    before = project.read_bytes()
+    code, out, err = run(capsys, "train", project, "--subset", 200, "--batch-size", 32, "--out", tmp_path / "run")
+    assert code == 0, err
+    assert "test: loss" in out and "weights.safetensors" in out
+    assert (tmp_path / "run" / "log.csv").exists() and list((tmp_path / "run" / "checkpoints").glob("*.pt"))
+    assert project.read_bytes() == before
+
+
+def test_a_failing_run_exits_1_and_keeps_earlier_checkpoints(tmp_path, capsys, monkeypatch):
+    project = small_mnist_project(tmp_path)
+    out_dir = tmp_path / "run"
+    assert run(capsys, "train", project, "--subset", 200, "--out", out_dir)[0] == 0
+    kept = {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()}
+    import torch
+
+    def nan_loss(self, logits, labels):
+        return (logits * float("nan")).sum()
+
+    monkeypatch.setattr(torch.nn.CrossEntropyLoss, "forward", nan_loss)
+    code, _, err = run(capsys, "train", project, "--subset", 200, "--out", out_dir, "--restart")
+    assert code == 1 and "the loss became nan" in err and "Traceback" not in err
+    for path, data in kept.items():
+        if path.name != "log.csv":  # the CSV log records the failed run's start; weights and checkpoints stay
+            assert path.read_bytes() == data, path
+
+
+def test_train_with_a_dataset_that_does_not_fit_is_a_user_error(tmp_path, capsys):
+    network = sequential([("Input", {"shape": [3, 32, 32]}), ("Flatten", {}), ("Dense", {"units": 10})])
+    path = tmp_path / "colour.cnnproj"
+    save_project(Project(network, dataset={"name": "mnist", "num_classes": 10}), path)
+    code, _, err = run(capsys, "train", path, "--subset", 50, "--out", tmp_path / "o")
+    assert code == 2 and "input_1" in err and "[1, 28, 28]" in err

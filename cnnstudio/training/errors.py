@@ -10,3 +10,8 @@ class TrainingError(RuntimeError):
     The message says what happened, where (epoch and batch) and what to try.
     When it comes from ``Trainer.fit``, the model's weights are back where they
     were before the call."""
+
+
+class DataMismatchError(TrainingError, ValueError):
+    """The dataset does not fit the network (input shape or class count): bad input
+    the user fixes by changing a layer or the dataset, so the CLI exits 2 for it."""

@@ -41,9 +41,10 @@ from cnnstudio.core.analysis import analyze
 from cnnstudio.core.atomic_file import write_atomic
 from cnnstudio.core.project import load_project
 
-from .callbacks import BackupAndRestore, Callback, CSVLogger, History, ModelCheckpoint, ProgbarLogger
+from .callbacks import (BackupAndRestore, Callback, CSVLogger, History, ModelCheckpoint, ProgbarLogger,
+                        TerminateOnNaN)
 from .config import TrainConfig
-from .errors import TrainingError
+from .errors import DataMismatchError, TrainingError
 from .trainer import Trainer
 from .weights import save_weights
 
@@ -94,6 +95,7 @@ def train_project(project_path: str | os.PathLike[str], dataset: Any = None, *, 
         backup.delete()
     monitor = "val_loss" if config.validation_split > 0 else "loss"
     standard = [
+        TerminateOnNaN(),  # a NaN loss ends the run as failed, with the model restored
         ProgbarLogger(stream=stream),
         CSVLogger(folder / "log.csv", append=resumed),
         ModelCheckpoint(str(folder / "checkpoints" / f"epoch{{epoch:02d}}-{monitor}{{{monitor}:.4f}}.pt"),
@@ -172,7 +174,8 @@ def _check_fits(network: Any, data: Any, name: str) -> None:
 
     problems = check_compatibility(analyze(network), tuple(data.x.shape[1:]), len(data.classes))
     if problems:
-        raise TrainingError(f"the dataset {name} does not fit the network: " + " ".join(str(p) for p in problems))
+        raise DataMismatchError(f"the dataset {name} does not fit the network: "
+                                + " ".join(str(p) for p in problems))
 
 
 def _evaluate_test(trainer: Trainer, dataset: Any, stored: dict | None, dataset_path: str | None,
