@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .dataset import ArrayDataset, DatasetError
+from .dataset import ArrayDataset, DatasetError, read_file_bytes
 
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 CIFAR10_SHAPE = (3, 32, 32)
@@ -79,13 +79,7 @@ class SafeUnpickler(pickle.Unpickler):
 
 def read_pickle(path: Path) -> Any:
     """The object in a pickle file, built only from the safe types above."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DatasetError(path, "file not found", f"Put {path.name} in {path.parent}") from None
-    except OSError as error:
-        raise DatasetError(path, f"cannot be read ({error.strerror or error})",
-                           "Check that the file exists and that you may read it") from None
+    raw = read_file_bytes(path)
     try:
         return SafeUnpickler(io.BytesIO(raw), path).load()
     except DatasetError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from os import PathLike
+from pathlib import Path
 
 import numpy as np
 
@@ -168,3 +169,14 @@ def _balanced_quotas(counts: np.ndarray, n: int) -> np.ndarray:
     if leftover:
         quotas[np.flatnonzero(counts > low)[:leftover]] += 1
     return quotas
+
+
+def read_file_bytes(path: Path) -> bytes:
+    """A dataset file's bytes; a missing or unreadable file is a ``DatasetError`` with the fix."""
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise DatasetError(path, "file not found", f"Put {Path(path).name} in {Path(path).parent}") from None
+    except OSError as error:
+        raise DatasetError(path, f"cannot be read ({error.strerror or error})",
+                           "Check that the file exists and that you may read it") from None

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .dataset import ArrayDataset, DatasetError
+from .dataset import ArrayDataset, DatasetError, read_file_bytes
 
 IMAGES_MAGIC = 0x00000803
 LABELS_MAGIC = 0x00000801
@@ -41,13 +41,7 @@ def _redownload(path: Path) -> str:
 
 def _read_bytes(path: Path) -> bytes:
     """The file's content, decompressed when it is gzip (judged by its first bytes, not its name)."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DatasetError(path, "file not found", f"Put {path.name} in {path.parent}") from None
-    except OSError as error:
-        raise DatasetError(path, f"cannot be read ({error.strerror or error})",
-                           "Check that the file exists and that you may read it") from None
+    raw = read_file_bytes(path)
     if not raw.startswith(GZIP_START):
         return raw
     try:
