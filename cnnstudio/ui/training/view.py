@@ -207,6 +207,8 @@ class TrainingView(QWidget):
                 self.status.setText(f"The project's callback settings were not usable: {error}")
         finally:
             self._applying = False
+        if runs:  # another project: the previous one's trained model must not be shown or exported with it
+            self.snapshot = self.snapshot_analysis = self.trained_model = self.outcome = None
         self._fill_layers()
         if runs:
             self._load_runs()
@@ -359,7 +361,9 @@ class TrainingView(QWidget):
         if self.session is None:
             return True
         self.stop()
-        ended = self.session.thread.wait(milliseconds)
+        # the session quits the thread itself: the worker's finished -> thread.quit connection is
+        # queued to this (blocked) UI thread, so waiting on the thread alone would wait out the limit
+        ended = self.session.stop_and_wait(milliseconds)
         from PySide6.QtWidgets import QApplication
         QApplication.processEvents()
         return ended
@@ -500,6 +504,8 @@ class TrainingView(QWidget):
             for index, epoch in enumerate(run.epochs):
                 self.plots.add_epoch(epoch, {k: v[index] for k, v in run.history.items() if index < len(v)})
         self._fill_runs(select_last=True)
+        if self.runs:  # the box shows the last run as chosen: load it, as choosing it would
+            self._on_run_chosen(len(self.runs) - 1)
 
     def _fill_runs(self, select_last: bool) -> None:
         self.run_box.blockSignals(True)

@@ -1,0 +1,178 @@
+"""Training from the window, end to end: the Train tab runs the lecture's network
+on a few MNIST images on its worker thread, fills the plots, progress bars,
+feature maps and results, keeps the run beside the project, and locks editing
+while it runs.  A run that blows up to NaN fails cleanly and changes nothing.
+Reopening a project brings its runs back; opening another forgets them."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+
+import torch
+
+from cnnstudio.ui.commands import SetParams
+from training_helpers import (LECTURE_FILE, RUN_TIMEOUT_MS, configure, make_training_window,  # noqa: F401 (fixture)
+                              open_lecture, train_and_wait)
+
+LAYER = "conv2d_2"
+
+
+def test_training_the_lecture_net_from_the_window_fills_every_view_and_keeps_the_run(qtbot, make_training_window):
+    window = make_training_window()
+    open_lecture(window)
+    view = window.show_training()
+    subset, batch_size, epochs = 200, 32, 2
+    configure(view, subset=subset, batch_size=batch_size, epochs=epochs, validation_percent=10, layer=LAYER)
+    conv = window.document.network.node_by_name(LAYER)
+    before = window.document.network.to_dict()
+    live_maps = []
+
+    with qtbot.waitSignal(view.runFinished, timeout=RUN_TIMEOUT_MS) as finished:
+        view.train_button.click()
+        assert view.running
+        view.session.worker.featureMaps.connect(lambda maps: live_maps.append({k: v.shape for k, v in maps.items()}))
+        # while it runs the design is locked: the banner says so and edits are refused
+        window.central_tabs.setCurrentIndex(0)
+        assert window.document.read_only
+        assert window.lock_banner.isVisible()
+        assert not view.train_button.isEnabled() and view.stop_button.isEnabled()
+        assert not window.document.push(SetParams(window.document.network, conv.id, {"filters": 8}))
+        window.scene.select_nodes([conv.id])
+        window.delete_action.trigger()
+        assert window.document.network.to_dict() == before
+        window.central_tabs.setCurrentIndex(1)
+    assert finished.args == ["finished"]
+
+    # unlocked again
+    assert not view.running and not window.training_running
+    assert not window.document.read_only
+    assert window.lock_banner.isHidden()
+    assert view.train_button.isEnabled() and not view.stop_button.isEnabled()
+
+    # plots: smoothed batch losses, one point per epoch for loss and val_loss
+    assert view.plots.curve_points("batch_loss_smooth") > 0
+    assert view.plots.curve_points("loss") == epochs
+    assert view.plots.curve_points("val_loss") == epochs
+    assert view.plots.curve_points("val_accuracy") == epochs
+
+    # progress bars reached their ends
+    validation = round(subset * 0.10)
+    steps = math.ceil((subset - validation) / batch_size)
+    assert (view.epoch_bar.value(), view.epoch_bar.maximum()) == (epochs, epochs)
+    assert (view.batch_bar.value(), view.batch_bar.maximum()) == (steps, steps)
+
+    # feature maps: one tile per channel of the chosen convolution, live and after the run
+    channels = conv.params["filters"]
+    expected_shape = tuple(window.document.analysis.by_name(LAYER).output_shape)
+    assert live_maps and all(maps[LAYER] == expected_shape for maps in live_maps)
+    assert view.mosaic.maps.shape == expected_shape == (channels, 11, 11)
+    assert len(view.mosaic.tiles) == channels
+    first_conv = window.document.network.node_by_name("conv2d_1").params["filters"]
+    assert len(view.filters.tiles) == first_conv
+
+    # results: the confusion matrix counts every validation sample once
+    matrix = view.results.confusion.matrix
+    assert matrix.shape == (10, 10)
+    assert int(matrix.sum()) == validation == len(view.outcome.val_y)
+
+    # the run is kept: weights and record in its own folder (the scratch one, for an untitled copy)
+    folder = view.run_folder
+    assert (folder / "weights.safetensors").is_file()
+    record = json.loads((folder / "run.json").read_text("utf-8"))
+    assert record["status"] == "finished" and record["epochs"] == list(range(epochs))
+    assert len(record["history"]["loss"]) == epochs and len(record["history"]["val_accuracy"]) == epochs
+    assert LECTURE_FILE.parent not in folder.parents
+    assert [run.status for run in view.runs] == ["finished"]
+    assert view.export_button.isEnabled()
+
+    # and editing works again
+    assert window.document.push(SetParams(window.document.network, conv.id, {"filters": 8}))
+    assert window.document.network.node_by_name(LAYER).params["filters"] == 8
+
+
+def test_a_run_that_turns_to_nan_fails_with_its_reason_and_changes_nothing(qtbot, make_training_window, tmp_path,
+                                                                           monkeypatch):
+    project_file = tmp_path / "lecture.cnnproj"
+    shutil.copyfile(LECTURE_FILE, project_file)
+    saved_bytes = project_file.read_bytes()
+    window = make_training_window()
+    open_lecture(window, project_file)
+    view = window.show_training()
+    configure(view, subset=96, batch_size=16, epochs=1)
+    network_before = window.document.network.to_dict()
+    assert view.callbacks_box.settings()["TerminateOnNaN"]["enabled"]  # on by default
+
+    real_forward = torch.nn.CrossEntropyLoss.forward
+
+    def nan_loss(self, input, target):  # the real loss times NaN: gradients exist, and are NaN too
+        return real_forward(self, input, target) * float("nan")
+
+    monkeypatch.setattr(torch.nn.CrossEntropyLoss, "forward", nan_loss)
+
+    assert train_and_wait(qtbot, view) == "failed"
+
+    assert "nan" in view.failure.lower()
+    assert [title for title, _ in window.prompter.errors] == ["Training failed"]
+    assert "nan" in window.prompter.errors[0][1].lower()
+    assert "unchanged" in view.status.text()
+    assert project_file.read_bytes() == saved_bytes
+    assert window.document.network.to_dict() == network_before
+    assert view.trained_model is None and not view.export_button.isEnabled()
+    record = json.loads((view.run_folder / "run.json").read_text("utf-8"))
+    assert record["status"] == "failed" and "nan" in record["message"].lower()
+    assert not (view.run_folder / "weights.safetensors").exists()
+
+    # editable again
+    assert not view.running and not window.document.read_only
+    assert window.lock_banner.isHidden()
+    conv = window.document.network.node_by_name(LAYER)
+    assert window.document.push(SetParams(window.document.network, conv.id, {"filters": 16}))
+    assert window.document.network.node_by_name(LAYER).params["filters"] == 16
+
+
+def test_reopening_a_saved_project_brings_back_its_runs(qtbot, make_training_window, tmp_path):
+    project_file = tmp_path / "mine.cnnproj"
+    first = make_training_window(save_to=str(project_file))
+    open_lecture(first)
+    assert first.save_as()
+    view = first.show_training()
+    configure(view, subset=96, batch_size=16, epochs=2)
+    assert first.save()  # the settings are part of the project
+    assert train_and_wait(qtbot, view) == "finished"
+    trained = view.runs[-1]
+    assert trained.folder.parent == tmp_path / "mine.runs"
+    first.close()
+
+    second = make_training_window()
+    assert second.open_path(project_file)
+    reopened = second.show_training()
+    assert len(reopened.runs) == 1
+    run = reopened.runs[0]
+    assert (run.folder, run.status, run.epochs) == (trained.folder, "finished", [0, 1])
+    assert run.history.keys() == trained.history.keys()
+    for key, values in trained.history.items():
+        assert run.history[key] == values
+    assert reopened.run_box.count() == 1 and reopened.run_box.currentText() == run.summary()
+    assert reopened.plots.curve_points("loss") == 2  # its history is drawn again
+    assert reopened.dataset_box.subset.value() == 96 and reopened.settings_box.epochs.value() == 2
+    assert reopened.trained_model is not None and reopened.export_button.isEnabled()
+
+
+def test_opening_another_project_forgets_the_trained_model_of_the_last_one(qtbot, make_training_window):
+    window = make_training_window()
+    open_lecture(window)
+    view = window.show_training()
+    configure(view, subset=96, batch_size=16, epochs=1)
+    assert train_and_wait(qtbot, view) == "finished"
+    assert view.trained_model is not None and view.export_button.isEnabled()
+
+    assert window.open_path(LECTURE_FILE.with_name("residual_net.cnnproj"), as_copy=True)
+
+    assert view.runs == [] and view.run_box.count() == 0
+    assert view.trained_model is None and not view.export_button.isEnabled()
+    layers = {view.layer_box.itemText(i) for i in range(view.layer_box.count())}
+    assert "block1_conv1" in layers and "conv2d_3" not in layers  # this project's layers, not the lecture's
+    view.export("state_dict", "PyTorch weights (*.pt)")
+    assert window.prompter.errors[-1][0] == "Nothing to export"  # the lecture's weights are not this network's
