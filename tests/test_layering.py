@@ -25,10 +25,11 @@ FORBIDDEN = {
     "core": QT_MODULES + ("cnnstudio.data", "cnnstudio.training", "cnnstudio.ui"),
     "data": QT_MODULES + ("cnnstudio.training", "cnnstudio.ui"),
     "training": QT_MODULES + ("cnnstudio.ui",),
+    "lab": QT_MODULES + ("cnnstudio.ui",),
 }
 
 # layer -> packages it may only import inside functions, never while the module loads
-LAZY_ONLY = {"core": ("torch",)}
+LAZY_ONLY = {"core": ("torch",), "lab": ("torch",)}
 
 
 def _module_name(path: Path) -> str:
