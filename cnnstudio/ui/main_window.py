@@ -452,6 +452,8 @@ class MainWindow(QMainWindow):
             self._closing = False
             event.ignore()
             return
+        if self.training_view is not None:
+            self.training_view.wait_for_background()
         self.autosaver.discard(self.document.path)
         settings = app_settings()
         settings.setValue("geometry", self.saveGeometry())

@@ -209,6 +209,9 @@ class TrainingView(QWidget):
             self._applying = False
         if runs:  # another project: the previous one's trained model must not be shown or exported with it
             self.snapshot = self.snapshot_analysis = self.trained_model = self.outcome = None
+            self.mosaic.set_maps(None)
+            self.filters.set_maps(None)
+            self.sample_view.set_sample(None)
         self._fill_layers()
         if runs:
             self._load_runs()
@@ -261,6 +264,11 @@ class TrainingView(QWidget):
             self.dataset_box.show_fit([str(error)])
 
         self._background(load, done, failed)
+
+    def wait_for_background(self, milliseconds: int = 60000) -> None:
+        """Let exports and previews still running finish before the window goes away."""
+        for task in list(self._tasks):
+            task.wait(milliseconds)
 
     def _background(self, function, on_done, on_error) -> None:
         task = BackgroundTask(function, on_done, on_error, self)
@@ -422,6 +430,8 @@ class TrainingView(QWidget):
             save_run(run, None)
         except OSError:
             pass
+        self.runs.append(run)  # listed now as it will be after reopening the project
+        self._fill_runs(select_last=False)
         self.status.setText(f"<span style='color:#E53935'>Run failed: {html.escape(message.splitlines()[0])}"
                             "</span> The project is unchanged.")
         self._end_session()
