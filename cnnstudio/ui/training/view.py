@@ -110,6 +110,8 @@ class TrainingView(QWidget):
         self.batch_bar.setFormat("batch %v / %m")
         self.status = QLabel("Ready.")
         self.status.setWordWrap(True)
+        # a fixed height: text that changes 10 times a second must not re-layout (and repaint) the plots
+        self.status.setFixedHeight(self.status.fontMetrics().lineSpacing() * 2 + 6)
         progress = QHBoxLayout()
         progress.addWidget(self.epoch_bar, 1)
         progress.addWidget(self.batch_bar, 1)
@@ -378,6 +380,7 @@ class TrainingView(QWidget):
 
     def _on_started(self, params: dict) -> None:
         self.batch_bar.setRange(0, int(params.get("steps", 1)))
+        self.plots.set_epochs(int(params.get("epochs", 1)))
 
     def _on_progress(self, info: dict) -> None:
         self.epoch_bar.setValue(int(info["epoch"]))
