@@ -211,8 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
     shot.add_argument("-o", "--output", required=True, metavar="OUT.png", help="the PNG to write")
     shot.add_argument("--size", type=_size, default=(1600, 1000), metavar="WxH", help="window size (1600x1000)")
     shot.add_argument("--select", metavar="LAYER", help="select this layer so the inspector shows it")
-    shot.add_argument("--view", choices=("editor", "training"), default="editor",
-                      help="training: train for --train-steps batches first, then show the training view")
+    lab_views = tuple(f"lab-{page}" for page in ("filters", "convolution", "pooling", "receptive-field", "im2col",
+                                                 "memory", "learned"))
+    shot.add_argument("--view", choices=("editor", "training", *lab_views), default="editor",
+                      help="training: train for --train-steps batches first, then show the training view; "
+                           "lab-PAGE: show that page of the Lab tab")
     shot.add_argument("--train-steps", type=_positive, default=40, metavar="N")
     shot.set_defaults(run=cmd_screenshot)
 

@@ -14,7 +14,6 @@ from typing import Any, Iterable
 from .layers import spec_for
 from .network import Network
 
-MIME_TYPE = "application/x-cnnstudio-fragment"
 
 
 def copy_fragment(network: Network, node_ids: Iterable[str]) -> dict[str, Any]:

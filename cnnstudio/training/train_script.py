@@ -372,7 +372,8 @@ def main(argv=None):
         log(f"saved {args.out}", flush=True)
     if world > 1:
         dist.barrier()
-        dist.destroy_process_group()
+        # leave the process group to the interpreter's exit: destroying a gloo group right after
+        # the last collective sometimes aborts a rank ("terminate called without an active exception")
 
 
 if __name__ == "__main__":

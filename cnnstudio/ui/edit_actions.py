@@ -3,10 +3,9 @@ Each turns the current selection into one undo command on the document."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
-from cnnstudio.core.fragment import (MIME_TYPE, copy_fragment, fragment_from_text, fragment_to_text,
+from cnnstudio.core.fragment import (copy_fragment, fragment_from_text, fragment_to_text,
                                      plan_paste)
 from cnnstudio.core.layout import tidy_positions
 
@@ -43,21 +42,16 @@ class EditActions:
         if not nodes:
             return False
         text = fragment_to_text(copy_fragment(self.network, nodes))
-        mime = QMimeData()
-        mime.setData(MIME_TYPE, text.encode("utf-8"))
-        mime.setText(text)
-        QGuiApplication.clipboard().setMimeData(mime)
+        # plain text, not a QMimeData: the clipboard takes ownership of a QMimeData that Python also
+        # owns, and PySide frees it twice at exit (a crash when the app quits)
+        QGuiApplication.clipboard().setText(text)
         return True
 
     def cut(self) -> bool:
         return self.copy() and self.delete_selection()
 
     def paste(self) -> bool:
-        mime = QGuiApplication.clipboard().mimeData()
-        if mime is None:
-            return False
-        raw = bytes(mime.data(MIME_TYPE)).decode("utf-8") if mime.hasFormat(MIME_TYPE) else mime.text()
-        fragment = fragment_from_text(raw)
+        fragment = fragment_from_text(QGuiApplication.clipboard().text())
         if fragment is None:
             return False
         return self._paste_fragment(fragment, "Paste")

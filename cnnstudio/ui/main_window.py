@@ -42,6 +42,7 @@ class MainWindow(QMainWindow):
         self.view = NetworkView(self.scene)
         self.edits = EditActions(self.scene)
         self.training_view = None  # built on first use: it loads pyqtgraph, which the editor does not need
+        self.lab_view = None  # built on first use, like the training view
         self.lock_banner = QLabel("Training is running: the network is locked for editing. Stop the run to edit.")
         self.lock_banner.setStyleSheet("background: #FB8C00; color: white; padding: 4px 8px; font-weight: bold;")
         self.lock_banner.hide()
@@ -55,7 +56,10 @@ class MainWindow(QMainWindow):
         self.central_tabs.setDocumentMode(True)
         self.central_tabs.addTab(design, "Design")
         self.central_tabs.addTab(QWidget(), "Train")
+        self.central_tabs.addTab(QWidget(), "Lab")
         self.central_tabs.currentChanged.connect(self._on_central_tab)
+        self.central_tabs.currentChanged.connect(self._show_editor_docks_on_design)
+        self._hidden_docks: list = []
         self.setCentralWidget(self.central_tabs)
         self.autosaver = Autosaver(autosave_folder or config_dir() / "autosave")
         self._autosaved = False  # this window wrote a copy that may need discarding
@@ -191,6 +195,11 @@ class MainWindow(QMainWindow):
                      self.history_dock):
             view_menu.addAction(dock.toggleViewAction())
 
+        from .lab.view import PAGES as LAB_PAGES
+        self.lab_menu = bar.addMenu("&Lab")
+        for key, (title, _module, _cls) in LAB_PAGES.items():
+            self.lab_menu.addAction(self._action(title, lambda _checked=False, page=key: self.show_lab(page)))
+
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("&Keyboard Shortcuts", self._show_shortcuts))
         help_menu.addAction(self._action("&About CNN Studio", self._show_about))
@@ -230,6 +239,22 @@ class MainWindow(QMainWindow):
     def _on_central_tab(self, index: int) -> None:
         if index == 1:
             self.show_training()
+        elif index == 2:
+            self.show_lab()
+
+    def _show_editor_docks_on_design(self, index: int) -> None:
+        """The palette, inspector and bottom docks serve the canvas: the Train and Lab tabs get
+        their room, and the docks come back as they were on the Design tab."""
+        editor_docks = (self.palette_dock, self.inspector_dock, self.summary_dock, self.problems_dock,
+                        self.history_dock)
+        if index == 0:
+            for dock in self._hidden_docks:
+                dock.show()
+            self._hidden_docks = []
+        elif not self._hidden_docks:
+            self._hidden_docks = [dock for dock in editor_docks if dock.isVisible()]
+            for dock in self._hidden_docks:
+                dock.hide()
 
     def show_training(self):
         """The training view, built the first time it is shown."""
@@ -244,6 +269,21 @@ class MainWindow(QMainWindow):
             self.training_view.settings_box.detect_devices()
         self.central_tabs.setCurrentIndex(1)
         return self.training_view
+
+    def show_lab(self, page: str | None = None):
+        """The Lab tab (issue #7), built the first time it is shown; ``page`` is a key of
+        ``lab.view.PAGES`` ("filters", "convolution", "pooling", ...)."""
+        if self.lab_view is None:
+            from .lab.view import LabView
+            self.lab_view = LabView(self.document, lambda: self.training_view)
+            self.central_tabs.blockSignals(True)
+            self.central_tabs.removeTab(2)
+            self.central_tabs.insertTab(2, self.lab_view, "Lab")
+            self.central_tabs.blockSignals(False)
+        self.central_tabs.setCurrentIndex(2)
+        if page is not None:
+            self.lab_view.show_page(page)
+        return self.lab_view
 
     @property
     def training_running(self) -> bool:
@@ -454,7 +494,10 @@ class MainWindow(QMainWindow):
             return
         if self.training_view is not None:
             self.training_view.wait_for_background()
+        if self.lab_view is not None:
+            self.lab_view.shutdown()
         self.autosaver.discard(self.document.path)
+        self._show_editor_docks_on_design(0)  # the remembered layout is the editor's, with its docks
         settings = app_settings()
         settings.setValue("geometry", self.saveGeometry())
         settings.setValue("window_state", self.saveState())

@@ -12,7 +12,9 @@ def render_window(project: str | None, output: str, size: tuple[int, int] = (160
     """Open ``project`` in a fresh window of ``size``, fit the network, save a PNG.
 
     ``view="training"`` first trains for ``train_steps`` real batches (over two
-    epochs, on a subset of the project's dataset) so plots and feature maps are filled."""
+    epochs, on a subset of the project's dataset) so plots and feature maps are filled.
+    ``view="lab-<page>"`` shows that page of the Lab tab (``lab-filters``, ``lab-pooling``, ...;
+    the keys of ``cnnstudio.ui.lab.view.PAGES``)."""
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     # a throwaway settings folder: a screenshot never reads or changes the user's layout or recent files
@@ -45,6 +47,14 @@ def render_window(project: str | None, output: str, size: tuple[int, int] = (160
     app.processEvents()
     if view == "training":
         _train_for_screenshot(app, window, train_steps)
+    elif view.startswith("lab-"):
+        try:
+            window.show_lab(view[len("lab-"):])
+        except KeyError as error:
+            window.close()
+            raise ValueError(error.args[0]) from None
+        for _ in range(5):
+            app.processEvents()
     target = Path(output)
     if not window.grab().save(str(target)):
         raise OSError(f"could not write {target}")

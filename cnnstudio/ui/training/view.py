@@ -525,6 +525,13 @@ class TrainingView(QWidget):
         self.run_box.clear()
         for run in self.runs:
             self.run_box.addItem(run.summary())
+            settings = ", ".join(f"{k} {v}" for k, v in run.settings.items() if k != "callbacks")
+            dataset = run.dataset.get("name", "?")
+            subset = run.dataset.get("subset")
+            self.run_box.setItemData(self.run_box.count() - 1,
+                                     f"{run.label}\ndataset {dataset}{f' ({subset} samples)' if subset else ''}\n"
+                                     f"{settings}{chr(10) + run.message if run.message else ''}",
+                                     Qt.ItemDataRole.ToolTipRole)
         if select_last and self.runs:
             self.run_box.setCurrentIndex(len(self.runs) - 1)
         self.run_box.blockSignals(False)
