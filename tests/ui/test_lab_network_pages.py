@@ -55,7 +55,7 @@ def test_im2col_page_shows_lecture_sizes_and_checks_the_product(lecture_window):
     text = "\n".join(page.lecture_lines)
     assert "363 x 3025" in text and "96 x 363" in text
     assert page.difference < 1e-7
-    assert "im2col product equals the convolution" in page.check_label.text()
+    assert "im2col product equals torch.nn.functional.conv2d" in page.check_label.text()
     page.column_box.setValue(5)  # small example: 4x4 outputs, column 5 is output (1, 1)
     marks = page.input_panel.map.marks
     assert [(m.top, m.left, m.bottom, m.right) for m in marks] == [(1, 1, 3, 3)]

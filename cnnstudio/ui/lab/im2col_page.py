@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QGridLayout, QLabel, QSpin
 
 from cnnstudio.core.analysis import analyze
 from cnnstudio.core.project import load_project
-from cnnstudio.lab.filters import apply_filter
+from cnnstudio.lab.windows import pad_input, window_geometry
 from cnnstudio.lab.im2col import column_receptive_field, conv_via_im2col, filter_matrix, im2col, lecture_example_sizes
 from cnnstudio.lab.receptive import LECTURE_PROJECT
 
@@ -129,12 +129,12 @@ class Im2colPage(QWidget):
         self.columns = im2col(image, kh, kw, stride, padding, dilation)
         self.filters = filter_matrix(weights)
         product = conv_via_im2col(image, weights, stride, padding, dilation)
-        direct = np.stack([apply_filter(image, w, "correlation", padding, stride, dilation).total for w in weights])
+        direct = torch_convolution(image, weights, stride, padding, dilation)
         self.difference = float(np.abs(product - direct).max())
         self.output = product
-        self.check_label.setText(f"im2col product equals the convolution (max difference {self.difference:.1g})"
+        self.check_label.setText(f"im2col product equals torch.nn.functional.conv2d (max difference {self.difference:.1g})"
                                  if self.difference < 1e-6 else
-                                 f"im2col product differs from the convolution by {self.difference:.3g}")
+                                 f"im2col product differs from torch.nn.functional.conv2d by {self.difference:.3g}")
         rows, positions = self.columns.shape
         self.sizes_label.setText(f"X_col: {rows} x {positions} (one column per output position, {kh}x{kw}x"
                                  f"{image.shape[0]} = {rows} numbers each);  W_row: {self.filters.shape[0]} x "
@@ -173,3 +173,14 @@ class Im2colPage(QWidget):
         self.window_label.setText(f"column {column} holds the window rows {window.top}..{window.bottom}, columns "
                                   f"{window.left}..{window.right} of the input (all channels), and gives output "
                                   f"cell ({window.out_row}, {window.out_col}) of every filter.")
+
+
+def torch_convolution(image: np.ndarray, weights: np.ndarray, stride, padding, dilation) -> np.ndarray:
+    """PyTorch's own convolution on the same numbers, for the page's check (Keras 'same' padding is
+    applied first, since PyTorch pads both sides alike)."""
+    import torch
+    import torch.nn.functional as F
+    geometry = window_geometry(image.shape[1], image.shape[2], weights.shape[2:], stride, padding, dilation)
+    padded = torch.from_numpy(np.ascontiguousarray(pad_input(image, geometry), dtype=np.float64))[None]
+    kernel = torch.from_numpy(np.ascontiguousarray(weights, dtype=np.float64))
+    return F.conv2d(padded, kernel, stride=stride, dilation=dilation)[0].numpy()

@@ -58,6 +58,7 @@ class TrainingPlots(QWidget):
         self.loss_plot.addItem(self.readout, ignoreBounds=True)
         self._crosshair = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#FFB300", width=1))
         self.loss_plot.addItem(self._crosshair, ignoreBounds=True)
+        self._crosshair.hide()  # until the mouse is over the plot
         self._proxy = pg.SignalProxy(self.loss_plot.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
         self._make_curves()
         self._dirty = False
@@ -154,6 +155,12 @@ class TrainingPlots(QWidget):
             self.add_batch(position, logs)
         self._dirty = True
 
+    def flush(self) -> None:
+        """Draw what is pending now (at the end of a run)."""
+        if self._dirty:
+            self._dirty = False
+            self.redraw_batches()
+
     def _redraw_if_needed(self) -> None:
         if self._dirty and self.isVisible():
             self._dirty = False
@@ -201,9 +208,7 @@ class TrainingPlots(QWidget):
         self._marker_items.append(line)
 
     def curve_points(self, key: str) -> int:
-        if self._dirty:
-            self._dirty = False
-            self.redraw_batches()
+        self.flush()
         x, _ = self.curves[key].getData()
         return 0 if x is None else len(x)
 
@@ -214,6 +219,7 @@ class TrainingPlots(QWidget):
             return
         x = self.loss_plot.vb.mapSceneToView(position).x()
         self._crosshair.setPos(x)
+        self._crosshair.show()
         run = self.current
         lines = [f"epoch {x:.2f}"]
         if run.batch_x:

@@ -442,6 +442,7 @@ class TrainingView(QWidget):
         self.runFinished.emit("failed")
 
     def _end_session(self) -> None:
+        self.plots.flush()
         session = self.session
         if session is not None:
             session.thread.wait(30000)
