@@ -267,6 +267,8 @@ class MainWindow(QMainWindow):
             self.central_tabs.insertTab(1, self.training_view, "Train")
             self.central_tabs.blockSignals(False)
             self.training_view.settings_box.detect_devices()
+            from .torch_threads import reserve_threads_for_training
+            reserve_threads_for_training()
         self.central_tabs.setCurrentIndex(1)
         return self.training_view
 
@@ -275,6 +277,8 @@ class MainWindow(QMainWindow):
         ``lab.view.PAGES`` ("filters", "convolution", "pooling", ...)."""
         if self.lab_view is None:
             from .lab.view import LabView
+            from .torch_threads import reserve_threads_for_training
+            reserve_threads_for_training()
             self.lab_view = LabView(self.document, lambda: self.training_view)
             self.central_tabs.blockSignals(True)
             self.central_tabs.removeTab(2)

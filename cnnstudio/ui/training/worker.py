@@ -179,6 +179,8 @@ class TrainingWorker(QObject):
         from cnnstudio.data.registry import load_dataset
         from cnnstudio.training.trainer import Trainer
 
+        from ..torch_threads import use_training_threads
+        use_training_threads()
         request = self.request
         self.status.emit("Loading the dataset…")
         dataset = load_dataset(request.dataset, path=request.dataset_path, split="train", subset=request.subset,
