@@ -12,7 +12,7 @@ from cnnstudio.lab.windows import pad_input, window_geometry
 from cnnstudio.lab.im2col import column_receptive_field, conv_via_im2col, filter_matrix, im2col, lecture_example_sizes
 from cnnstudio.lab.receptive import LECTURE_PROJECT
 
-from .widgets import CHOSEN_COLOR, WINDOW_COLOR, HeatPanel, Mark, header, wrapped
+from .widgets import FollowsNetwork, CHOSEN_COLOR, WINDOW_COLOR, HeatPanel, Mark, header, wrapped
 
 EXPLANATION = (
     "How libraries really compute a convolution: every window of the input is stretched into one column of a "
@@ -22,7 +22,7 @@ EXPLANATION = (
 SMALL = "Small example: 6x6x3 input, 2 filters 3x3x3, stride 1"
 
 
-class Im2colPage(QWidget):
+class Im2colPage(FollowsNetwork, QWidget):
     """``columns``/``filters`` are the shown matrices; ``difference`` the check's max difference."""
 
     def __init__(self, lab, parent=None) -> None:
@@ -67,13 +67,8 @@ class Im2colPage(QWidget):
         self.column_box.valueChanged.connect(self.show_column)
         self.columns_panel.map.cellClicked.connect(lambda _row, col: self.column_box.setValue(col))
         self.input_panel.map.cellClicked.connect(self._column_from_input)
-        lab.document.analysisChanged.connect(self._mark_stale)
-        self._stale = True
+        self.follow_network(lab.document)
 
-    def _mark_stale(self) -> None:
-        self._stale = True
-        if self.isVisible():
-            self.on_shown()
 
     def on_shown(self) -> None:
         if not self._stale:

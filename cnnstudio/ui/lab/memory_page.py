@@ -13,7 +13,7 @@ from cnnstudio.core.summary import human_bytes
 from cnnstudio.lab.memory import PRECISIONS, memory_table, out_of_memory_advice
 from cnnstudio.lab.receptive import LECTURE_PROJECT
 
-from .widgets import header, wrapped
+from .widgets import FollowsNetwork, header, wrapped
 
 EXPLANATION = (
     "Training keeps more than the weights in memory: every layer's output (activations) for every sample of "
@@ -25,7 +25,7 @@ PARTS = ("activations", "weights", "gradients", "optimizer_state", "total")
 BYTES_ROLE = Qt.ItemDataRole.UserRole
 
 
-class MemoryPage(QWidget):
+class MemoryPage(FollowsNetwork, QWidget):
     """``table`` is the shown ``MemoryTable``; byte counts sit in each cell's ``UserRole``."""
 
     def __init__(self, lab, parent=None) -> None:
@@ -69,13 +69,8 @@ class MemoryPage(QWidget):
 
         self.batch_box.valueChanged.connect(self.update_view)
         self.optimizer_box.currentIndexChanged.connect(self.update_view)
-        lab.document.analysisChanged.connect(self._mark_stale)
-        self._stale = True
+        self.follow_network(lab.document)
 
-    def _mark_stale(self) -> None:
-        self._stale = True
-        if self.isVisible():
-            self.on_shown()
 
     def on_shown(self) -> None:
         if self._stale:

@@ -13,7 +13,7 @@ from cnnstudio.core.network import Network
 from cnnstudio.core.project import load_project
 from cnnstudio.lab.receptive import LECTURE_PROJECT, box_size, footprint_of, lecture_table, most_activating_region
 
-from .widgets import CHOSEN_COLOR, clear_layout, WINDOW_COLOR, HeatMap, HeatPanel, Mark, header, wrapped
+from .widgets import FollowsNetwork, CHOSEN_COLOR, clear_layout, WINDOW_COLOR, HeatMap, HeatPanel, Mark, header, wrapped
 
 EXPLANATION = (
     "Every neuron of a convolution looks at a small window of the layer before it, which itself looks at "
@@ -29,7 +29,7 @@ def spatial_layers(network: Network) -> list[str]:
             if n != analysis.input_id and analysis.nodes[n].ok and len(analysis.nodes[n].output_shape or ()) == 3]
 
 
-class ReceptivePage(QWidget):
+class ReceptivePage(FollowsNetwork, QWidget):
     """``footprint`` is the last ``footprint_of`` result; ``input_box`` the rectangle on the input."""
 
     def __init__(self, lab, parent=None) -> None:
@@ -103,14 +103,8 @@ class ReceptivePage(QWidget):
 
         self.layer_box.currentTextChanged.connect(self._on_layer)
         self.activating_button.clicked.connect(self.show_most_activating)
-        lab.document.analysisChanged.connect(self._mark_stale)
-        self._stale = True
+        self.follow_network(lab.document)
 
-    # ------------------------------------------------------------------ the network
-    def _mark_stale(self) -> None:
-        self._stale = True
-        if self.isVisible():
-            self.on_shown()
 
     def on_shown(self) -> None:
         trained = self.lab.trained()

@@ -376,3 +376,17 @@ def clear_layout(layout, keep: tuple[QWidget, ...] = ()) -> None:
             widget.hide()
             widget.setParent(None)
             widget.deleteLater()
+
+
+class FollowsNetwork:
+    """For pages that show the open network: an edit marks them stale, and they recompute when
+    shown (or at once if visible), not on every keystroke while hidden. The page defines on_shown()."""
+
+    def follow_network(self, document) -> None:
+        self._stale = True
+        document.analysisChanged.connect(self._mark_stale)
+
+    def _mark_stale(self) -> None:
+        self._stale = True
+        if self.isVisible():
+            self.on_shown()
