@@ -6,7 +6,6 @@ import io
 import json
 import socket
 import threading
-import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -156,14 +155,17 @@ def test_progress_bar_shows_eta_and_samples_per_second_on_a_terminal():
     assert "val_accuracy: " in final and final.endswith("\n")
 
 
-def test_progress_bar_redraws_at_most_about_ten_times_a_second():
+def test_progress_bar_redraws_at_most_about_ten_times_a_second(monkeypatch):
+    # a scripted clock: each batch takes 20 ms, so 256 batches span about 5 s of "time"
+    now = [0.0]
+    monkeypatch.setattr("cnnstudio.training.callbacks.progbar.time.monotonic", lambda: now[0])
+    tick = LambdaCallback(on_train_batch_begin=lambda batch, logs: now.__setitem__(0, now[0] + 0.02))
     out = io.StringIO()
     bar = ProgbarLogger(stream=out, interactive=True)
     x, y = band_data(1024)
-    started = time.monotonic()
-    trainer([bar], epochs=1, batch_size=4).fit(x, y)  # 256 batches
-    elapsed = time.monotonic() - started
-    assert bar.updates <= elapsed * 10 + 2 and bar.updates < 256
+    trainer([tick, bar], epochs=1, batch_size=4).fit(x, y)  # 256 batches
+    # one redraw per 0.1 s of the scripted clock (every 5th batch), plus the last batch
+    assert 256 // 5 - 2 <= bar.updates <= 256 // 5 + 2
     assert out.getvalue().count("\r") == bar.updates + 1  # each update and the epoch's final line
 
 
