@@ -120,6 +120,31 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from cnnstudio.interop.model_import import ModelImportError, import_model, save_imported
+    options = {key: value for key, value in (("input_shape", args.input_shape), ("class_name", args.class_name),
+                                             ("class_args", args.class_args), ("weights", args.weights))
+               if value is not None}
+    try:
+        imported = import_model(args.model, **options)
+        project_file, _run = save_imported(imported, args.output, force=args.force)
+    except ModelImportError as error:
+        raise UserError(str(error)) from None
+    print(imported.report())
+    print(f"wrote {project_file} (weights kept in {_run.folder})")
+    return 0
+
+
+def _shape(text: str) -> tuple[int, ...]:
+    try:
+        shape = tuple(int(part) for part in text.replace("x", ",").split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected sizes such as 1,28,28 (C,H,W), got {text!r}") from None
+    if not shape or any(size < 1 for size in shape):
+        raise argparse.ArgumentTypeError(f"expected positive sizes such as 1,28,28 (C,H,W), got {text!r}")
+    return shape
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from cnnstudio.core.project_schema import json_schema, write_schema
     if args.output:
@@ -205,6 +230,18 @@ def build_parser() -> argparse.ArgumentParser:
                                                     "(default: PROJECT-training beside the project)")
     train.add_argument("--restart", action="store_true", help="ignore a backup left by an interrupted run")
     train.set_defaults(run=cmd_train)
+
+    imp = commands.add_parser("import", help="turn an ONNX file, a PyTorch module or a Keras model into a project "
+                                             "with its weights")
+    imp.add_argument("model", metavar="MODEL", help="a .onnx, .py (PyTorch module) or .keras file")
+    imp.add_argument("-o", "--output", required=True, metavar="PROJECT.cnnproj", help="the project to write")
+    imp.add_argument("--input-shape", type=_shape, metavar="C,H,W",
+                     help="input size without the batch axis (needed for PyTorch modules)")
+    imp.add_argument("--class", dest="class_name", metavar="NAME", help="the nn.Module class in a .py file")
+    imp.add_argument("--class-args", metavar="JSON", help="constructor arguments as a JSON object or list")
+    imp.add_argument("--weights", metavar="FILE", help="a state_dict (.pt or .safetensors) for a PyTorch module")
+    imp.add_argument("--force", action="store_true", help="replace PROJECT if it exists")
+    imp.set_defaults(run=cmd_import)
 
     shot = commands.add_parser("screenshot", help="render the main window with a project open to a PNG")
     shot.add_argument("project", metavar="PROJECT", nargs="?", help="a .cnnproj file (empty canvas if left out)")
