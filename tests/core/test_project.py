@@ -322,7 +322,7 @@ BAD_FILES = [
     ("unknown-type", edit(lambda d: nodes(d)[1].update(type="Conv2d")), "network.nodes[1].type",
      "unknown layer type 'Conv2d'", "Did you mean 'Conv2D'"),
     ("unknown-type-far", edit(lambda d: nodes(d)[1].update(type="Transformer")), "network.nodes[1].type",
-     "unknown layer type 'Transformer'", "Known types: Add, AvgPool2D"),
+     "unknown layer type 'Transformer'", "Known types: AdaptiveAvgPool2D, Add, AvgPool2D"),
     ("kernel-size-0", edit(lambda d: nodes(d)[1]["params"].update(kernel_size=0)),
      "network.nodes[1].params.kernel_size", "0 is below the minimum 1", "from 1 to 256"),
     ("kernel-size-99999", edit(lambda d: nodes(d)[1]["params"].update(kernel_size=[3, 99999])),
