@@ -28,6 +28,7 @@ from .panels.problems import ProblemsPanel
 from .panels.summary import SummaryPanel
 from .prompter import Prompter
 from .settings import app_settings, config_dir, forget_recent, recent_files, remember_recent
+from .template_dialog import open_template
 
 APP_NAME = "CNN Studio"
 
@@ -126,6 +127,8 @@ class MainWindow(QMainWindow):
         S = QKeySequence.StandardKey
         stack = self.document.undo_stack
         self.new_action = self._action("&New", self.new_project, S.New, "Start an empty network")
+        self.new_template_action = self._action("New from &Template…", lambda: open_template(self), "Ctrl+Shift+N",
+                                                "Start from a classic architecture: LeNet, AlexNet, VGG, ResNet, ...")
         self.open_action = self._action("&Open…", self.open_dialog, S.Open, "Open a .cnnproj project")
         self.save_action = self._action("&Save", self.save, S.Save, "Save the project")
         self.save_as_action = self._action("Save &As…", self.save_as, S.SaveAs, "Save under a new name")
@@ -167,6 +170,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.new_action)
+        file_menu.addAction(self.new_template_action)
         self.examples_menu = file_menu.addMenu("New from &Example")
         for path in sorted(EXAMPLE_PROJECTS.glob("*.cnnproj")):
             action = self.examples_menu.addAction(path.stem.replace("_", " "))
@@ -350,6 +354,11 @@ class MainWindow(QMainWindow):
             return False
         self._replace(Project(Network()), None)
         return True
+
+    def open_project(self, project: Project) -> None:
+        """Show ``project`` as a new, untitled document (saving asks where)."""
+        self._replace(project, None)
+        self.view.show_network()
 
     def open_example(self, path: Path) -> bool:
         """Open an example as a new, untitled copy, so saving never overwrites the example."""
