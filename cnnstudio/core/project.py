@@ -25,19 +25,28 @@ from typing import Any, Callable
 from .layers import CATALOG, ParamError, ParamSpec, name_problem
 from .layers.base import LayerSpec
 from .atomic_file import write_atomic
+from .groups import GroupError, Groups
 from .network import Network, NetworkError
 
 FORMAT_NAME = "cnnstudio-project"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SCHEMA_FILE_NAME = f"cnnproj-{FORMAT_VERSION}.schema.json"
 #: a project is a few kilobytes; anything this large was opened by mistake
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
+
+
+def _v1_to_v2(doc: dict) -> dict:
+    """Version 2 added group blocks (``network.groups``); a version 1 network has none."""
+    if isinstance(doc.get("network"), dict):
+        doc["network"].setdefault("groups", [])
+    return doc
+
+
 #: Old format version -> a function that turns such a document into the next
 #: version.  The loader applies them in a chain (v1 -> v2 -> ...), each on a copy,
-#: and stamps the new version number after each step.  When version 2 arrives:
-#: add ``MIGRATIONS[1] = _v1_to_v2`` and bump ``FORMAT_VERSION``.
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
+#: and stamps the new version number after each step.
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2}
 
 _TOP_KEYS = ("format", "version", "name", "description", "network", "dataset", "training", "view")
 _NODE_KEYS = ("id", "type", "name", "params", "position")
@@ -101,7 +110,7 @@ def project_to_dict(project: Project) -> dict[str, Any]:
             raise ProjectError(where, key, f"{key} must be a dict, not {type(value).__name__}",
                                f"Store the {key} settings as a dict of plain values.")
         settings[key] = _plain_json(value, key)
-    network = project.network.to_dict()
+    network = {**project.network.to_dict(), "groups": project.network.groups.to_list()}
     bad = _non_finite(network, "network")
     if bad is not None:
         raise ProjectError(where, bad, "the value is not a finite number", "Give it an ordinary number.")
@@ -361,7 +370,7 @@ class _Reader:
         if not isinstance(data, dict):
             raise self.fail(where, f"expected an object, found {_json_type(data)}",
                             'Write it as {"nodes": [...], "edges": [...]}.')
-        self.known_keys(data, ("nodes", "edges"), where, "network field")
+        self.known_keys(data, ("nodes", "edges", "groups"), where, "network field")
         nodes, edges = data.get("nodes"), data.get("edges", [])
         for key, value in (("nodes", nodes), ("edges", edges)):
             if not isinstance(value, list):
@@ -381,6 +390,10 @@ class _Reader:
                 raise self.fail(c.where, str(error), "Correct this node.") from None
         for index, item in enumerate(edges):
             self.edge(network, item, f"network.edges[{index}]")
+        try:
+            network.groups = Groups.from_list(data.get("groups", []), (n.id for n in network.nodes), "network.groups")
+        except GroupError as error:
+            raise self.fail(error.where, error.problem, error.fix) from None
         return network
 
     def node(self, item: Any, where: str) -> _CheckedNode:

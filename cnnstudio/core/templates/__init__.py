@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 
 from ..analysis import Analysis, analyze
 from ..layers.base import Shape
-from ..layout import tidy_positions
+from ..group_layout import collapse_all
 from ..network import Network
 from ..project import Project
 from .builder import TemplateBuilder
@@ -44,11 +44,13 @@ class Template:
         shape = tuple(self.default_input if input_shape is None else input_shape)
         classes = self.default_classes if classes is None else classes
         _check_request(self, shape, classes)
-        network = self.builder(shape, classes).network
+        builder = self.builder(shape, classes)
+        network = builder.network
         analysis = analyze(network)
         if not analysis.ok:
             raise TemplateError(self._too_small(shape, analysis))
-        network.move(tidy_positions(network))
+        network.set_groups(builder.group_blocks())
+        collapse_all(network)
         return network
 
     def project(self, input_shape: Sequence[int] | None = None, classes: int | None = None) -> Project:

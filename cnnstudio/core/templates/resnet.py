@@ -17,18 +17,18 @@ STAGE_WIDTHS = (64, 128, 256, 512)
 
 def _basic_block(b: TemplateBuilder, inplanes: int, planes: int, stride: int) -> int:
     entry = b.last
-    b.conv("conv1", planes, 3, stride, pad=1, bias=False)
+    first = b.conv("conv1", planes, 3, stride, pad=1, bias=False)
     b.batchnorm("bn1")
     b.add("ReLU", "relu1")
     b.conv("conv2", planes, 3, pad=1, bias=False)
     main = b.batchnorm("bn2")
-    _join(b, entry, main, inplanes, planes, stride)
+    _join(b, entry, first, main, inplanes, planes, stride)
     return planes
 
 
 def _bottleneck(b: TemplateBuilder, inplanes: int, planes: int, stride: int) -> int:
     entry = b.last
-    b.conv("conv1", planes, 1, bias=False)
+    first = b.conv("conv1", planes, 1, bias=False)
     b.batchnorm("bn1")
     b.add("ReLU", "relu1")
     b.conv("conv2", planes, 3, stride, pad=1, bias=False)  # v1.5: the stride sits here, not on conv1
@@ -36,16 +36,19 @@ def _bottleneck(b: TemplateBuilder, inplanes: int, planes: int, stride: int) -> 
     b.add("ReLU", "relu2")
     b.conv("conv3", planes * 4, 1, bias=False)
     main = b.batchnorm("bn3")
-    _join(b, entry, main, inplanes, planes * 4, stride)
+    _join(b, entry, first, main, inplanes, planes * 4, stride)
     return planes * 4
 
 
-def _join(b: TemplateBuilder, entry: str, main: str, inplanes: int, outplanes: int, stride: int) -> None:
+def _join(b: TemplateBuilder, entry: str, first: str, main: str, inplanes: int, outplanes: int,
+          stride: int) -> None:
+    """The shortcut (beside the main path, from ``first`` down) and the add."""
     shortcut = entry
     if stride != 1 or inplanes != outplanes:
         b.last = entry
-        b.conv("downsample_conv", outplanes, 1, stride, bias=False)
-        shortcut = b.batchnorm("downsample_bn")
+        conv = b.conv("downsample_conv", outplanes, 1, stride, bias=False, beside=first)
+        shortcut = b.batchnorm("downsample_bn", beside=b.network.outputs_of(first)[0])
+        assert b.network.inputs_of(shortcut) == [conv]
     b.add("Add", "add", after=[main, shortcut])  # torchvision: out += identity
     b.add("ReLU", "relu")
 
