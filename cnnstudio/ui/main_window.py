@@ -150,6 +150,10 @@ class MainWindow(QMainWindow):
         self.select_all_action = self._action("Select &All", self._select_all, S.SelectAll)
         self.tidy_action = self._action("&Tidy Layout", self.edits.tidy, "Ctrl+L",
                                         "Arrange the blocks in rows by depth")
+        self.group_action = self._action("&Group", self.edits.group, "Ctrl+G", "Make the selected blocks one block")
+        self.ungroup_action = self._action("U&ngroup", self.edits.ungroup, "Ctrl+Shift+G", "Dissolve the selected group")
+        self.toggle_group_action = self._action("&Open/Close Group", self.edits.toggle_group, "Ctrl+Shift+O",
+                                                "Open the selected group in place, or close it (or double-click it)")
         self.zoom_in_action = self._action("Zoom &In", self.view.zoom_in, [QKeySequence(S.ZoomIn),
                                                                            QKeySequence("Ctrl+=")])
         self.zoom_out_action = self._action("Zoom &Out", self.view.zoom_out, S.ZoomOut)
@@ -188,7 +192,8 @@ class MainWindow(QMainWindow):
         edit_menu = bar.addMenu("&Edit")
         for action in (self.undo_action, self.redo_action, None, self.cut_action, self.copy_action,
                        self.paste_action, self.duplicate_action, self.delete_action, None,
-                       self.select_all_action, self.tidy_action):
+                       self.select_all_action, self.tidy_action, None, self.group_action, self.ungroup_action,
+                       self.toggle_group_action):
             edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
 
         view_menu = bar.addMenu("&View")
@@ -300,14 +305,18 @@ class MainWindow(QMainWindow):
     # ================================================================== selection and view
     def _on_selection(self) -> None:
         selected = self.scene.selected_node_ids()
-        self.inspector.show_node(selected[0] if len(selected) == 1 else None)
+        groups = self.scene.selected_group_ids()
+        if len(groups) == 1 and set(selected) == set(self.document.network.groups.descendant_nodes(groups[0])):
+            self.inspector.show_group(groups[0])
+        else:
+            self.inspector.show_node(selected[0] if len(selected) == 1 else None)
         self.summary.select_nodes(selected)
         self._update_status()
 
     def _select_from_panel(self, node_ids: list[str]) -> None:
         self.scene.select_nodes(node_ids)
         if node_ids and node_ids[0] in self.scene.nodes:
-            self.view.ensureVisible(self.scene.nodes[node_ids[0]], 60, 60)
+            self.view.ensureVisible(self.scene.item_showing(node_ids[0]), 60, 60)
 
     def _select_all(self) -> None:
         self.scene.select_nodes(list(self.scene.nodes))

@@ -1,4 +1,7 @@
-"""One block on the canvas: it mirrors a node and its analysis, never edits them."""
+"""One block on the canvas: it mirrors a node and its analysis, never edits them.
+
+``BlockItem`` is what every block shares (size, ports, snapping, attached wires);
+``NodeItem`` draws one layer, ``group_item.GroupBlockItem`` a collapsed group."""
 
 from __future__ import annotations
 
@@ -11,12 +14,12 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphi
 from cnnstudio.core.analysis import NodeAnalysis
 from cnnstudio.core.layers import spec_for
 from cnnstudio.core.layers.base import format_shape
+from cnnstudio.core.layout import BLOCK_HEIGHT as HEIGHT
+from cnnstudio.core.layout import BLOCK_WIDTH as WIDTH
 
 from .. import theme
 
-WIDTH = 220.0
 HEADER = 24.0
-HEIGHT = 78.0
 PORT_RADIUS = 5.5
 GRID = 10.0
 
@@ -34,24 +37,16 @@ def _block_shape(with_input_port: bool) -> QPainterPath:
     return path.united(ports)
 
 
-class NodeItem(QGraphicsObject):
-    """A rounded block: coloured header (name, type), key settings, output shape
-    and a parameter badge; an input port on top and an output port at the bottom."""
+class BlockItem(QGraphicsObject):
+    """A movable, selectable block of the standard size with an input port on top and an
+    output port at the bottom; the wires attached to it follow it."""
 
-    def __init__(self, node_id: str) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.node_id = node_id
         self.name = ""
-        self.type_name = ""
-        self.settings = ""
-        self.shape_text = ""
-        self.params_text = ""
-        self.problem = ""
-        self.severity = ""
+        self.family = ""
         self.has_input_port = True
-        self.order = "torch"
         self.edges: list = []
-        self._shown: tuple | None = None
         self.snap_to_grid = True
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
                       | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
@@ -59,37 +54,6 @@ class NodeItem(QGraphicsObject):
         self.setCursor(Qt.CursorShape.OpenHandCursor)
         self.setZValue(1)
 
-    # ------------------------------------------------------------------ data
-    def update_from(self, node, result: NodeAnalysis | None, order: str) -> None:
-        key = (node.name, node.type, repr(node.params), order, result.output_shape if result else None,
-               result.params if result else None, tuple(d.text for d in result.diagnostics) if result else ())
-        if key == self._shown:
-            return  # nothing this block displays has changed
-        self._shown = key
-        spec = spec_for(node.type)
-        self.name = node.name
-        self.type_name = node.type
-        self.family = spec.family
-        self.settings = spec.key_settings(node.params)
-        self.has_input_port = spec.max_inputs != 0
-        self.order = order
-        shape = result.output_shape if result else None
-        self.shape_text = "→ " + format_shape(shape, order) if shape is not None else "→ ?"
-        count = result.params.total if result else 0
-        self.params_text = f"{count:,} params" if count else ""
-        problems = result.diagnostics if result else []
-        errors = [d for d in problems if d.is_error]
-        shown = errors or problems
-        self.severity = ("error" if errors else "warning") if shown else ""
-        self.problem = "\n".join(d.text for d in shown)
-        tooltip = f"<b>{node.name}</b> ({node.type})<br>{spec.summary}"
-        if self.problem:
-            tooltip += "<br><br><span style='color:%s'>%s</span>" % (
-                theme.ERROR_COLOR if errors else theme.WARNING_COLOR, self.problem.replace("\n", "<br>"))
-        self.setToolTip(tooltip)
-        self.update()
-
-    # ------------------------------------------------------------------ geometry
     def boundingRect(self) -> QRectF:
         return QRectF(-4, -PORT_RADIUS - 4, WIDTH + 16, HEIGHT + 2 * PORT_RADIUS + 8)
 
@@ -110,10 +74,78 @@ class NodeItem(QGraphicsObject):
         local = self.mapFromScene(scene_point)
         return self.has_input_port and (local - QPointF(WIDTH / 2, 0)).manhattanLength() <= PORT_RADIUS * 3
 
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.snap_to_grid:
+            point = QPointF(value)
+            return QPointF(round(point.x() / GRID) * GRID, round(point.y() / GRID) * GRID)
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            for edge in self.edges:
+                edge.refresh_path()
+        return super().itemChange(change, value)
+
+    def paint_ports(self, painter: QPainter, accent: QColor) -> None:
+        painter.setPen(QPen(theme.block_fill(), 1.5))
+        painter.setBrush(accent)
+        if self.has_input_port:
+            painter.drawEllipse(QPointF(WIDTH / 2, 0), PORT_RADIUS, PORT_RADIUS)
+        painter.drawEllipse(QPointF(WIDTH / 2, HEIGHT), PORT_RADIUS, PORT_RADIUS)
+
+
+class NodeItem(BlockItem):
+    """A rounded block: coloured header (name, type), key settings, output shape
+    and a parameter badge; an input port on top and an output port at the bottom."""
+
+    def __init__(self, node_id: str) -> None:
+        super().__init__()
+        self.node_id = node_id
+        self.title = ""
+        self.type_name = ""
+        self.settings = ""
+        self.shape_text = ""
+        self.params_text = ""
+        self.problem = ""
+        self.severity = ""
+        self.order = "torch"
+        self._shown: tuple | None = None
+
+    # ------------------------------------------------------------------ data
+    def update_from(self, node, result: NodeAnalysis | None, order: str) -> None:
+        path = result.path if result is not None and result.path else node.name
+        key = (node.name, path, node.type, repr(node.params), order, result.output_shape if result else None,
+               result.params if result else None, tuple(d.text for d in result.diagnostics) if result else ())
+        if key == self._shown:
+            return  # nothing this block displays has changed
+        self._shown = key
+        spec = spec_for(node.type)
+        self.name = node.name
+        self.title = path.rsplit("/", 1)[-1]  # inside a group, the short name its path ends with
+        self.type_name = node.type
+        self.family = spec.family
+        self.settings = spec.key_settings(node.params)
+        self.has_input_port = spec.max_inputs != 0
+        self.order = order
+        shape = result.output_shape if result else None
+        self.shape_text = "→ " + format_shape(shape, order) if shape is not None else "→ ?"
+        count = result.params.total if result else 0
+        self.params_text = f"{count:,} params" if count else ""
+        problems = result.diagnostics if result else []
+        errors = [d for d in problems if d.is_error]
+        shown = errors or problems
+        self.severity = ("error" if errors else "warning") if shown else ""
+        self.problem = "\n".join(d.text for d in shown)
+        tooltip = f"<b>{path}</b> ({node.type})<br>{spec.summary}"
+        if path != node.name:
+            tooltip += f"<br>Layer name: {node.name}"
+        if self.problem:
+            tooltip += "<br><br><span style='color:%s'>%s</span>" % (
+                theme.ERROR_COLOR if errors else theme.WARNING_COLOR, self.problem.replace("\n", "<br>"))
+        self.setToolTip(tooltip)
+        self.update()
+
     # ------------------------------------------------------------------ painting
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        accent = theme.family_color(getattr(self, "family", ""))
+        accent = theme.family_color(self.family)
         body = QRectF(0, 0, WIDTH, HEIGHT)
         outline = QColor(theme.ERROR_COLOR) if self.severity == "error" else (
             QColor(theme.WARNING_COLOR) if self.severity == "warning" else accent.darker(115))
@@ -143,9 +175,9 @@ class NodeItem(QGraphicsObject):
         # the layer's own name matters most: it keeps at least 55% of the header
         name_room = max(WIDTH * 0.55, WIDTH - type_width - 28)
         painter.drawText(QRectF(8, 0, name_room, HEADER), Qt.AlignmentFlag.AlignVCenter,
-                         metrics.elidedText(self.name, Qt.TextElideMode.ElideRight, int(name_room)))
+                         metrics.elidedText(self.title, Qt.TextElideMode.ElideRight, int(name_room)))
         painter.setFont(small)
-        type_room = WIDTH - 16 - min(metrics.horizontalAdvance(self.name), name_room) - 10
+        type_room = WIDTH - 16 - min(metrics.horizontalAdvance(self.title), name_room) - 10
         painter.drawText(QRectF(8, 0, WIDTH - 16, HEADER), Qt.AlignmentFlag.AlignVCenter
                          | Qt.AlignmentFlag.AlignRight,
                          QFontMetrics(small).elidedText(self.type_name, Qt.TextElideMode.ElideRight, int(type_room)))
@@ -179,18 +211,4 @@ class NodeItem(QGraphicsObject):
             painter.setFont(bold)
             painter.drawText(mark, Qt.AlignmentFlag.AlignCenter, "!")
 
-        painter.setPen(QPen(theme.block_fill(), 1.5))
-        painter.setBrush(accent)
-        if self.has_input_port:
-            painter.drawEllipse(QPointF(WIDTH / 2, 0), PORT_RADIUS, PORT_RADIUS)
-        painter.drawEllipse(QPointF(WIDTH / 2, HEIGHT), PORT_RADIUS, PORT_RADIUS)
-
-    # ------------------------------------------------------------------ movement
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.snap_to_grid:
-            point = QPointF(value)
-            return QPointF(round(point.x() / GRID) * GRID, round(point.y() / GRID) * GRID)
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
-            for edge in self.edges:
-                edge.refresh_path()
-        return super().itemChange(change, value)
+        self.paint_ports(painter, accent)

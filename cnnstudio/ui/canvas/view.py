@@ -49,7 +49,7 @@ class NetworkView(QGraphicsView):
         self.set_zoom(self.zoom / 1.2)
 
     def zoom_to_fit(self) -> None:
-        items = self.network_scene.nodes.values()
+        items = self.network_scene.visible_blocks() + list(self.network_scene.group_frames.values())
         if not items:
             self.resetTransform()
             self.centerOn(0, 0)
@@ -69,11 +69,12 @@ class NetworkView(QGraphicsView):
         """Fit the network when it fits at a readable size; otherwise show its top
         (the Input) at that size, so text on the blocks stays legible."""
         self.zoom_to_fit()
-        if self.zoom >= readable_zoom or not self.network_scene.nodes:
+        blocks = self.network_scene.visible_blocks()
+        if self.zoom >= readable_zoom or not blocks:
             return
         self.set_zoom(readable_zoom)
         bounds = QRectF()
-        for item in self.network_scene.nodes.values():
+        for item in blocks:
             bounds = bounds.united(item.sceneBoundingRect())
         visible_height = self.viewport().height() / self.zoom
         self.centerOn(bounds.center().x(), bounds.top() - 30 + visible_height / 2)
