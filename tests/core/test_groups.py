@@ -10,8 +10,9 @@ import pytest
 from cnnstudio.core.analysis import analyze
 from cnnstudio.core.build import plan_network
 from cnnstudio.core.codegen import generate_code
+from cnnstudio.core.fragment import copy_fragment, plan_paste, selection_parent
 from cnnstudio.core.group_layout import (BLOCK_HEIGHT, BLOCK_WIDTH, Rect, block_rect, collapse_moves, expand_moves,
-                                         frame_rect, visible_units)
+                                         frame_rect, tidy_top_level, visible_units)
 from cnnstudio.core.groups import GroupError, Groups, node_paths
 from cnnstudio.core.network import Network, NetworkError
 from cnnstudio.core.project import (FORMAT_VERSION, MIGRATIONS, Project, ProjectError, dumps, load_project,
@@ -219,3 +220,65 @@ def test_expanding_nested_groups_makes_room_and_collapsing_puts_everything_back(
         toggle(network, block, expand=False)
     toggle(network, layer2, expand=False)
     assert network.same_as(start)
+
+
+# ---------------------------------------------------------------------- duplicating and tidying
+
+def test_a_duplicated_block_is_the_stages_next_block_with_matching_layer_names():
+    network = TEMPLATES["resnet18"].network((3, 32, 32), 10)
+    groups = network.groups
+    block2 = next(g.id for g in groups if g.name == "block2" and groups.get(g.parent).name == "layer1")
+    members = groups.descendant_nodes(block2)
+    assert selection_parent(network, members) == groups.get(block2).parent
+    plan = plan_paste(network, copy_fragment(network, members), into=groups.get(block2).parent)
+    assert [p.name for p in plan.nodes] == [network.node(n).name.replace("block2", "block3") for n in members]
+    new = plan.groups.items[-1]
+    assert (new.name, new.parent, new.kind, new.node_ids) == ("block3", groups.get(block2).parent,
+                                                              "Residual block", tuple(p.node_id for p in plan.nodes))
+    paths = node_paths({**{n.id: n.name for n in network.nodes}, **{p.node_id: p.name for p in plan.nodes}},
+                       plan.groups)
+    assert paths[plan.nodes[0].node_id] == "layer1/block3/conv1"
+
+
+def test_pasting_a_group_at_the_top_level_keeps_names_that_are_free():
+    network = TEMPLATES["vgg11"].network((3, 32, 32), 10)
+    stage = next(g.id for g in network.groups if g.name == "stage2")
+    fragment = copy_fragment(network, network.groups.descendant_nodes(stage))
+    other = lecture_net()
+    plan = plan_paste(other, fragment)
+    assert [p.name for p in plan.nodes] == ["stage2_conv1", "stage2_pool"]
+    assert [g.name for g in plan.groups] == ["stage2"] and plan.groups.items[0].parent is None
+
+
+def test_tidy_moves_groups_whole_and_leaves_nothing_overlapping():
+    network = TEMPLATES["resnet18"].network((3, 32, 32), 10)
+    layer2 = next(g.id for g in network.groups if g.name == "layer2")
+    toggle(network, layer2, expand=True)
+    inside = {n: network.node(n).position for n in network.groups.descendant_nodes(layer2)}
+    network.move({n.id: (n.position[0] + 37 * i % 300, n.position[1]) for i, n in enumerate(network.nodes)
+                  if network.groups.owner(n.id) is None})  # scatter the top-level layers
+    network.move(tidy_top_level(network, network.nodes[0].position))
+    assert not overlaps(shown_rects(network))
+    moved = {n: network.node(n).position for n in inside}
+    dx = {round(moved[n][0] - inside[n][0], 6) for n in inside}
+    dy = {round(moved[n][1] - inside[n][1], 6) for n in inside}
+    assert len(dx) == len(dy) == 1  # the open stage moved as one piece
+
+
+def test_a_group_block_shows_the_size_and_shapes_of_the_torch_block_it_stands_for():
+    import torch
+    from torch import nn
+
+    from cnnstudio.core.group_summary import summarize_groups
+    from reference_nets import Bottleneck
+    network = TEMPLATES["resnet50"].network()
+    block = next(g.id for g in network.groups if g.name == "block1" and network.groups.get(g.parent).name == "layer2")
+    summary = summarize_groups(network, analyze(network))[block]
+    with torch.device("meta"):
+        reference = Bottleneck(256, 128, stride=2, downsample=nn.Sequential(
+            nn.Conv2d(256, 512, 1, stride=2, bias=False), nn.BatchNorm2d(512)))
+        out = reference(torch.zeros(1, 256, 56, 56))
+    assert summary.trainable_params == sum(p.numel() for p in reference.parameters())
+    assert summary.input_shapes == ((256, 56, 56),) and summary.output_shape == tuple(out.shape[1:])
+    assert summary.layers == 12 and network.node(summary.entry).name == "layer2_block1_conv1"
+    assert network.node(summary.exit).name == "layer2_block1_relu"
