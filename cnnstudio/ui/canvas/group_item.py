@@ -147,11 +147,13 @@ class GroupFrameItem(QGraphicsObject):
             self._rect = new
 
     def update_from(self, name: str, kind: str, summary: GroupSummary | None) -> None:
-        self.name, self.kind = name, kind
-        self.size_text = _size_text(summary)
-        self.severity = "error" if summary and summary.errors else ""
+        shown = (name, kind, _size_text(summary), "error" if summary and summary.errors else "")
+        if shown == (self.name, self.kind, self.size_text, self.severity):
+            return  # a frame is large: repainting it would repaint every block inside
+        border_changed = shown[3] != self.severity
+        self.name, self.kind, self.size_text, self.severity = shown
         self.setToolTip(f"<b>{name}</b> ({kind})<br>{self.size_text}<br><i>Double-click the header to close it.</i>")
-        self.update()
+        self.update(self.boundingRect() if border_changed else self.header_rect())
 
     def header_rect(self) -> QRectF:
         return QRectF(self._rect.x(), self._rect.y(), self._rect.width(), HEADER_HEIGHT)

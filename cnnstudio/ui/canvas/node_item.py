@@ -53,6 +53,9 @@ class BlockItem(QGraphicsObject):
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.OpenHandCursor)
         self.setZValue(1)
+        # painted once into a pixmap at the current zoom: an edit then repaints only the blocks it
+        # changed, while the rest of a 200-block view is copied, not drawn again in Python
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def boundingRect(self) -> QRectF:
         return QRectF(-4, -PORT_RADIUS - 4, WIDTH + 16, HEIGHT + 2 * PORT_RADIUS + 8)
