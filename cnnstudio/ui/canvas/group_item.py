@@ -42,7 +42,6 @@ class GroupBlockItem(BlockItem):
         self.kind = ""
         self.shape_text = ""
         self.size_text = ""
-        self.severity = ""
         self.problem = ""
         self._shown: tuple | None = None
 
@@ -68,42 +67,12 @@ class GroupBlockItem(BlockItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         accent = QColor(GROUP_COLOR)
-        outline = QColor(theme.ERROR_COLOR) if self.severity == "error" else (
-            QColor(theme.WARNING_COLOR) if self.severity == "warning" else accent)
-        selected = self.isSelected()
-        pen = QPen(outline if self.severity or not selected else QColor("#FFB300"),
-                   2.6 if (selected or self.severity == "error") else 1.2)
         for offset in (6.0, 3.0):  # the cards behind
             painter.setPen(QPen(accent.lighter(140), 1.0))
             painter.setBrush(theme.block_fill())
             painter.drawRoundedRect(QRectF(offset, -offset, WIDTH, HEIGHT), 8, 8)
-        painter.setPen(pen)
-        painter.setBrush(theme.block_fill())
-        painter.drawRoundedRect(QRectF(0, 0, WIDTH, HEIGHT), 8, 8)
-        header = QPainterPath()
-        header.setFillRule(Qt.FillRule.WindingFill)
-        header.addRoundedRect(QRectF(0, 0, WIDTH, HEADER), 8, 8)
-        header.addRect(QRectF(0, HEADER / 2, WIDTH, HEADER / 2))
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(accent)
-        painter.drawPath(header.simplified())
-
-        title = QFont(painter.font())
-        title.setBold(True)
-        title.setPointSizeF(max(title.pointSizeF(), 9.0))
-        small = QFont(title)
-        small.setBold(False)
-        painter.setFont(title)
-        painter.setPen(QColor("white"))
-        metrics = QFontMetrics(title)
-        name_room = WIDTH * 0.55
-        painter.drawText(QRectF(8, 0, name_room, HEADER), Qt.AlignmentFlag.AlignVCenter,
-                         metrics.elidedText("▸ " + self.name, Qt.TextElideMode.ElideRight, int(name_room)))
-        painter.setFont(small)
-        painter.drawText(QRectF(8, 0, WIDTH - 16, HEADER), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                         QFontMetrics(small).elidedText(self.kind, Qt.TextElideMode.ElideRight,
-                                                        int(WIDTH - 24 - min(metrics.horizontalAdvance(
-                                                            "▸ " + self.name), name_room))))
+        title, small = self.paint_card(painter, accent, accent)
+        self.paint_header_text(painter, "▸ " + self.name, self.kind, title, small)
         body = QFontMetrics(small)
         painter.setPen(theme.text_color())
         painter.drawText(QRectF(8, HEADER + 3, WIDTH - 16, 20), Qt.AlignmentFlag.AlignVCenter,
@@ -111,13 +80,7 @@ class GroupBlockItem(BlockItem):
         painter.setPen(theme.muted_text())
         painter.drawText(QRectF(8, HEADER + 25, WIDTH - 16, 20), Qt.AlignmentFlag.AlignVCenter,
                          body.elidedText(self.size_text, Qt.TextElideMode.ElideRight, int(WIDTH - 16)))
-        if self.severity:
-            mark = QRectF(WIDTH - 9, -9, 18, 18)
-            painter.setPen(QPen(QColor("white"), 1.5))
-            painter.setBrush(QColor(theme.ERROR_COLOR if self.severity == "error" else theme.WARNING_COLOR))
-            painter.drawEllipse(mark)
-            painter.setFont(title)
-            painter.drawText(mark, Qt.AlignmentFlag.AlignCenter, "!")
+        self.paint_problem_mark(painter, title)
         self.paint_ports(painter, accent)
 
     def boundingRect(self) -> QRectF:

@@ -45,6 +45,7 @@ class BlockItem(QGraphicsObject):
         super().__init__()
         self.name = ""
         self.family = ""
+        self.severity = ""  # "error", "warning" or "": the outline and the "!" mark
         self.has_input_port = True
         self.edges: list = []
         self.snap_to_grid = True
@@ -86,6 +87,55 @@ class BlockItem(QGraphicsObject):
                 edge.refresh_path()
         return super().itemChange(change, value)
 
+    # ------------------------------------------------------------------ painting, shared by every block
+    def paint_card(self, painter: QPainter, accent: QColor, outline: QColor) -> tuple[QFont, QFont]:
+        """The rounded body (outlined red or orange when it has a problem, amber when selected)
+        and its coloured header band; returns the title and body fonts."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self.severity:
+            outline = QColor(theme.ERROR_COLOR if self.severity == "error" else theme.WARNING_COLOR)
+        selected = self.isSelected()
+        painter.setPen(QPen(outline if self.severity or not selected else QColor("#FFB300"),
+                            2.6 if (selected or self.severity == "error") else 1.2))
+        painter.setBrush(theme.block_fill())
+        painter.drawRoundedRect(QRectF(0, 0, WIDTH, HEIGHT), 8, 8)
+        header = QPainterPath()
+        header.setFillRule(Qt.FillRule.WindingFill)  # the overlap of the two shapes must stay filled
+        header.addRoundedRect(QRectF(0, 0, WIDTH, HEADER), 8, 8)
+        header.addRect(QRectF(0, HEADER / 2, WIDTH, HEADER / 2))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(accent)
+        painter.drawPath(header.simplified())
+        title_font = QFont(painter.font())
+        title_font.setBold(True)
+        title_font.setPointSizeF(max(title_font.pointSizeF(), 9.0))
+        small = QFont(title_font)
+        small.setBold(False)
+        return title_font, small
+
+    def paint_header_text(self, painter: QPainter, title: str, detail: str, title_font: QFont, small: QFont) -> None:
+        """The name on the left (it keeps at least 55% of the header) and ``detail`` on the right."""
+        painter.setFont(title_font)
+        painter.setPen(QColor("white"))
+        metrics = QFontMetrics(title_font)
+        name_room = max(WIDTH * 0.55, WIDTH - QFontMetrics(small).horizontalAdvance(detail) - 28)
+        painter.drawText(QRectF(8, 0, name_room, HEADER), Qt.AlignmentFlag.AlignVCenter,
+                         metrics.elidedText(title, Qt.TextElideMode.ElideRight, int(name_room)))
+        painter.setFont(small)
+        detail_room = WIDTH - 16 - min(metrics.horizontalAdvance(title), name_room) - 10
+        painter.drawText(QRectF(8, 0, WIDTH - 16, HEADER), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                         QFontMetrics(small).elidedText(detail, Qt.TextElideMode.ElideRight, int(detail_room)))
+
+    def paint_problem_mark(self, painter: QPainter, title_font: QFont) -> None:
+        if not self.severity:
+            return
+        mark = QRectF(WIDTH - 9, -9, 18, 18)
+        painter.setPen(QPen(QColor("white"), 1.5))
+        painter.setBrush(QColor(theme.ERROR_COLOR if self.severity == "error" else theme.WARNING_COLOR))
+        painter.drawEllipse(mark)
+        painter.setFont(title_font)
+        painter.drawText(mark, Qt.AlignmentFlag.AlignCenter, "!")
+
     def paint_ports(self, painter: QPainter, accent: QColor) -> None:
         painter.setPen(QPen(theme.block_fill(), 1.5))
         painter.setBrush(accent)
@@ -107,7 +157,6 @@ class NodeItem(BlockItem):
         self.shape_text = ""
         self.params_text = ""
         self.problem = ""
-        self.severity = ""
         self.order = "torch"
         self._shown: tuple | None = None
 
@@ -147,43 +196,9 @@ class NodeItem(BlockItem):
 
     # ------------------------------------------------------------------ painting
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         accent = theme.family_color(self.family)
-        body = QRectF(0, 0, WIDTH, HEIGHT)
-        outline = QColor(theme.ERROR_COLOR) if self.severity == "error" else (
-            QColor(theme.WARNING_COLOR) if self.severity == "warning" else accent.darker(115))
-        selected = self.isSelected()
-        painter.setPen(QPen(outline if self.severity or not selected else QColor("#FFB300"),
-                            2.6 if (selected or self.severity == "error") else 1.2))
-        painter.setBrush(theme.block_fill())
-        painter.drawRoundedRect(body, 8, 8)
-
-        header = QPainterPath()
-        header.setFillRule(Qt.FillRule.WindingFill)  # the overlap of the two shapes must stay filled
-        header.addRoundedRect(QRectF(0, 0, WIDTH, HEADER), 8, 8)
-        header.addRect(QRectF(0, HEADER / 2, WIDTH, HEADER / 2))
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(accent)
-        painter.drawPath(header.simplified())
-
-        title_font = QFont(painter.font())
-        title_font.setBold(True)
-        title_font.setPointSizeF(max(title_font.pointSizeF(), 9.0))
-        painter.setFont(title_font)
-        painter.setPen(QColor("white"))
-        metrics = QFontMetrics(title_font)
-        small = QFont(title_font)
-        small.setBold(False)
-        type_width = QFontMetrics(small).horizontalAdvance(self.type_name)
-        # the layer's own name matters most: it keeps at least 55% of the header
-        name_room = max(WIDTH * 0.55, WIDTH - type_width - 28)
-        painter.drawText(QRectF(8, 0, name_room, HEADER), Qt.AlignmentFlag.AlignVCenter,
-                         metrics.elidedText(self.title, Qt.TextElideMode.ElideRight, int(name_room)))
-        painter.setFont(small)
-        type_room = WIDTH - 16 - min(metrics.horizontalAdvance(self.title), name_room) - 10
-        painter.drawText(QRectF(8, 0, WIDTH - 16, HEADER), Qt.AlignmentFlag.AlignVCenter
-                         | Qt.AlignmentFlag.AlignRight,
-                         QFontMetrics(small).elidedText(self.type_name, Qt.TextElideMode.ElideRight, int(type_room)))
+        title_font, small = self.paint_card(painter, accent, accent.darker(115))
+        self.paint_header_text(painter, self.title, self.type_name, title_font, small)
 
         body_font = QFont(small)
         painter.setFont(body_font)
@@ -205,13 +220,6 @@ class NodeItem(BlockItem):
             painter.setPen(theme.text_color())
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, self.params_text)
 
-        if self.severity:
-            mark = QRectF(WIDTH - 9, -9, 18, 18)
-            painter.setPen(QPen(QColor("white"), 1.5))
-            painter.setBrush(QColor(theme.ERROR_COLOR if self.severity == "error" else theme.WARNING_COLOR))
-            painter.drawEllipse(mark)
-            bold = QFont(title_font)
-            painter.setFont(bold)
-            painter.drawText(mark, Qt.AlignmentFlag.AlignCenter, "!")
+        self.paint_problem_mark(painter, title_font)
 
         self.paint_ports(painter, accent)
