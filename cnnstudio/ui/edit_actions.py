@@ -80,6 +80,9 @@ class EditActions:
         """Add ``type_name`` after the selected block (or below everything) and wire it in."""
         selected = self.scene.selected_node_ids()
         after = selected[-1] if len(selected) == 1 else None
+        groups = self.scene.selected_group_ids()
+        if len(groups) == 1 and groups[0] in self.scene.group_summaries:  # after a group: after its last layer
+            after = self.scene.group_summaries[groups[0]].exit
         if after is None and not selected:
             output = self.document.analysis.output_id
             after = output if output is not None and self.network.has_node(output) else None

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cnnstudio.core.analysis import analyze
 from cnnstudio.core.build import plan_network
@@ -282,3 +284,39 @@ def test_a_group_block_shows_the_size_and_shapes_of_the_torch_block_it_stands_fo
     assert summary.input_shapes == ((256, 56, 56),) and summary.output_shape == tuple(out.shape[1:])
     assert summary.layers == 12 and network.node(summary.entry).name == "layer2_block1_conv1"
     assert network.node(summary.exit).name == "layer2_block1_relu"
+
+
+# ---------------------------------------------------------------------- paths never collide
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_no_two_layers_ever_share_a_path(data):
+    """Layer names built to collide: group names, underscores and the short names the prefix rule makes."""
+    words = st.sampled_from(["a", "b", "a_b", "conv", "block1"])
+    group_names = data.draw(st.lists(words, min_size=1, max_size=4))
+    names: dict[str, str] = {}
+    for index in range(data.draw(st.integers(2, 10))):
+        parts = data.draw(st.lists(words, min_size=1, max_size=3))
+        name = "_".join(parts)
+        if name not in names.values():
+            names[f"n{index}"] = name
+    node_ids = list(names)
+    groups = Groups()
+    parent_choices: list[str | None] = [None]
+    for name in group_names:
+        free = [n for n in node_ids if groups.owner(n) is None]
+        chosen = data.draw(st.lists(st.sampled_from(free), unique=True, min_size=1, max_size=3)) if free else []
+        if not chosen:
+            break
+        parent = data.draw(st.sampled_from(parent_choices))
+        groups = groups.grouped(name, chosen)
+        new = groups.items[-1].id
+        if parent is not None:  # nest it: move the new group under an earlier one
+            items = [g if g.id != new else type(g)(g.id, g.name, g.node_ids, parent, g.kind, g.collapsed)
+                     for g in groups.items]
+            groups = Groups(tuple(items))
+        parent_choices.append(new)
+    paths = node_paths(names, groups)
+    assert len(set(paths.values())) == len(paths)
+    for node_id, path in paths.items():
+        assert path.split("/")[:-1] == [groups.get(g).name for g in reversed(groups.chain(node_id))]

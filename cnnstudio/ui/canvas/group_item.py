@@ -101,6 +101,7 @@ class GroupFrameItem(QGraphicsObject):
         self._rect = QRectF()
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(-10 + depth)  # nested frames above the frames around them, all behind wires
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # Qt caches only what is in view
         self.setCursor(Qt.CursorShape.PointingHandCursor)
 
     def set_rect(self, rect: Rect) -> None:
