@@ -18,6 +18,8 @@ standard output; nothing else is written there.  Each event is
 ``marker``    ``x`` (in epochs) and ``text``: a callback acted (lr change, checkpoint...)
 ``maps``      ``layer`` and ``array`` (C, H, W) or (F,): that layer's output for the sample
 ``filters``   ``array``: the first convolution's kernels (out, in, kh, kw)
+``control``   a command arrived: ``command`` (stop, pause, resume) and where the run was
+              (``epoch``, ``step``: batches done), or ``training`` false before it trains
 ``ended``     ``status`` (finished, stopped, failed), ``message``, ``seconds``
 ============  =====================================================================
 
@@ -134,6 +136,10 @@ class EventsCallback(Callback):
         self._steps = max(1, int(self.params.get("steps", 1)))
         self._speed.start()
         self._lr = self.trainer.learning_rate
+        params = {key: self.params[key] for key in ("epochs", "steps", "samples", "batch_size", "validation")
+                  if key in self.params}
+        self.writer.emit("started", params=params, lr=self._lr, threads=self.thread_count,
+                         device=str(self.trainer.device))
         self._maps(force=True)
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:

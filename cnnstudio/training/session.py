@@ -197,12 +197,14 @@ class TrainingSession:
             if self.trainer is not None:
                 self.trainer.request_stop()
                 self.trainer.resume()
+            self._acknowledge("stop")
 
     def pause(self) -> None:
         with self._control:
             self._paused = True
             if self.trainer is not None:
                 self.trainer.pause()
+            self._acknowledge("pause")
 
     def resume(self) -> None:
         with self._control:
@@ -211,6 +213,16 @@ class TrainingSession:
                 self.trainer.resume()
             if self._events_callback is not None:
                 self._events_callback.restart_clock()
+            self._acknowledge("resume")
+
+    def _acknowledge(self, command: str) -> None:
+        """Tell a watcher when a command arrived and where the run was then: it acts at the
+        end of the batch in flight, so the run goes at most one batch past this position."""
+        if self.events is None:
+            return
+        position = self.trainer.position if self.trainer is not None else None
+        self.events.emit("control", command=command, training=position is not None,
+                         epoch=position.epoch if position else None, step=position.step if position else None)
 
     def set_probe_layer(self, layer: str | None) -> None:
         self.spec.probe_layer = layer
@@ -341,9 +353,14 @@ class TrainingSession:
         self._say(f"Run folder: {record.folder}")
         if spec.resume:
             self._say(f"Carrying on from the backup in {record.folder / runs.BACKUP_DIR}")
+        fit_started = time.perf_counter()
         history = trainer.fit(train.x, train.y,
                               validation_data=(validation.x, validation.y) if validation is not None else None)
+        fit_seconds = time.perf_counter() - fit_started
         status = runs.STOPPED if trainer.interrupted else runs.FINISHED
+        trained_samples = speed.samples if (speed := _sample_counter(trainer)) else 0
+        record.timing = {"fit_seconds": fit_seconds, "trained_samples": trained_samples,
+                         "samples_per_second": trained_samples / fit_seconds if fit_seconds > 0 else 0.0}
         if tuner is not None:
             sizes = " and ".join(str(size) for size in tuner.sizes)
             record.environment["threads"] = (f"auto: measured {sizes} threads ({_plural(tuner.rounds, 'round')}), "
@@ -393,6 +410,7 @@ class TrainingSession:
             # every run can be stopped and carried on: Stop, Ctrl+C and a crash keep the position
             callbacks.append(BackupAndRestore(record.folder / runs.BACKUP_DIR))
         callbacks.append(RunRecorder(record))
+        callbacks.append(SampleCounter())
         if self.stream is not None and self.progress_bar:
             callbacks.append(ProgbarLogger(stream=self.stream))
         if not isinstance(threads, int):
@@ -462,6 +480,23 @@ class RunRecorder(Callback):
 
 
 # ============================================================================ helpers
+
+class SampleCounter(Callback):
+    """Counts the training samples this process ran through (a resumed run counts from where it
+    carried on), for the record's samples per second."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.samples = 0
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        from .callbacks.progbar import batch_samples
+        self.samples += batch_samples(self.params, batch)
+
+
+def _sample_counter(trainer) -> SampleCounter | None:
+    return next((c for c in trainer.callbacks if isinstance(c, SampleCounter)), None)
+
 
 def _check_fits(network: Any, data: Any, name: str) -> None:
     from cnnstudio.core.analysis import analyze

@@ -230,4 +230,19 @@ def _split(value: Any, source: str) -> float:
     return float(value)
 
 
-__all__ = ["DEFAULT_VALIDATION_SPLIT", "FLAGS", "Override", "ResolvedSettings", "SettingsError", "resolve_settings"]
+def with_absolute_dataset_path(project: Any, base_dir: str | os.PathLike[str] | None) -> Any:
+    """A copy of ``project`` whose dataset path no longer depends on where the file lies
+    (a run trains from a copy of the project inside its run folder)."""
+    import copy
+
+    result = copy.copy(project)
+    dataset = dict(project.dataset or {})
+    path = dataset.get("path")
+    if isinstance(path, str) and path and base_dir is not None and not Path(path).is_absolute():
+        dataset["path"] = str((Path(base_dir) / path).resolve())
+    result.dataset = dataset if project.dataset is not None or dataset else project.dataset
+    return result
+
+
+__all__ = ["DEFAULT_VALIDATION_SPLIT", "FLAGS", "Override", "ResolvedSettings", "SettingsError", "resolve_settings",
+           "with_absolute_dataset_path"]

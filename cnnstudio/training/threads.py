@@ -49,15 +49,18 @@ def parse_threads(value: object) -> str | int:
 
 
 def machine_threads() -> int:
-    """torch's default team size here (one per core), read before anyone changes it."""
-    global _DEFAULT
-    if _DEFAULT is None:
-        import torch
-        _DEFAULT = torch.get_num_threads()
-    return _DEFAULT
+    """torch's default team size: one thread per physical core this process may use.
+    Computed from the machine, not read from torch, which another caller may have changed."""
+    import os
 
+    import psutil
 
-_DEFAULT: int | None = None
+    physical = psutil.cpu_count(logical=False) or os.cpu_count() or 1
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not every platform has CPU affinity
+        usable = os.cpu_count() or 1
+    return max(1, min(physical, usable))
 
 
 def candidate_sizes(cores: int) -> list[int]:
