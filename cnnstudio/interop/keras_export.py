@@ -32,6 +32,7 @@ from .keras_weights import to_keras
 __all__ = ["KerasExportError", "export_keras", "generate_keras_code", "keras_weights_path", "write_keras_weights"]
 
 INDENT = "    "
+LINE_LIMIT = 100
 #: names the script itself uses, and Python's own; a layer variable named like one gets a trailing underscore
 SCRIPT_NAMES = frozenset({"keras", "layers", "model", "Path", "WEIGHTS", *dir(builtins)})
 
@@ -134,9 +135,10 @@ def _imports(weights_file: str | None) -> str:
 
 
 def _sequential(plan: KerasPlan) -> str:
-    lines = [f"model = keras.Sequential(["]
+    lines = ["model = keras.Sequential(["]
     for layer in plan.layers:
-        lines.append(INDENT + _constructor(layer) + ",")
+        head, arguments = _constructor(layer)
+        lines += _call_lines(INDENT, head, arguments, "),")
     lines.append(f"], name={_literal(plan.name)})")
     return "\n".join(lines)
 
@@ -144,23 +146,40 @@ def _sequential(plan: KerasPlan) -> str:
 def _functional(plan: KerasPlan, variables: dict[str, str]) -> str:
     lines = []
     for layer in plan.layers:
-        if layer.is_input:
-            lines.append(f"{variables[layer.name]} = {_constructor(layer)}")
-            continue
+        head, arguments = _constructor(layer)
         sources = [variables[name] for name in layer.inputs]
-        call = sources[0] if len(sources) == 1 else "[" + ", ".join(sources) + "]"
-        lines.append(f"{variables[layer.name]} = {_constructor(layer)}({call})")
-    lines.append(f"model = keras.Model(inputs={variables[plan.input.name]}, outputs={variables[plan.output.name]}, "
-                 f"name={_literal(plan.name)})")
+        call = "" if layer.is_input else "(" + (sources[0] if len(sources) == 1 else "[" + ", ".join(sources) + "]") + ")"
+        lines += _call_lines("", f"{variables[layer.name]} = {head}", arguments, ")" + call)
+    lines += _call_lines("", "model = keras.Model(", [f"inputs={variables[plan.input.name]}",
+                                                     f"outputs={variables[plan.output.name]}",
+                                                     f"name={_literal(plan.name)}"], ")")
     return "\n".join(lines)
 
 
-def _constructor(layer: KerasLayer) -> str:
+def _constructor(layer: KerasLayer) -> tuple[str, list[str]]:
+    """``("layers.Conv2D(", ["32", "(3, 3)", 'name="conv2d_1"'])``: the call's head and arguments."""
     if layer.is_input:
-        return f"keras.Input(shape={_literal(layer.output_shape)}, name={_literal(layer.name)})"
+        return "keras.Input(", [f"shape={_literal(layer.output_shape)}", f"name={_literal(layer.name)}"]
     arguments: list[Argument] = [*layer.arguments, ("name", layer.name)]
-    text = ", ".join(_literal(value) if key is None else f"{key}={_literal(value)}" for key, value in arguments)
-    return f"layers.{layer.class_name}({text})"
+    return (f"layers.{layer.class_name}(",
+            [_literal(value) if key is None else f"{key}={_literal(value)}" for key, value in arguments])
+
+
+def _call_lines(indent: str, head: str, arguments: list[str], tail: str) -> list[str]:
+    """One line when it fits in ``LINE_LIMIT``, else the arguments wrapped under the opening parenthesis."""
+    single = f"{indent}{head}{', '.join(arguments)}{tail}"
+    if len(single) <= LINE_LIMIT:
+        return [single]
+    hanging = " " * (len(indent) + len(head))
+    lines, current = [], f"{indent}{head}"
+    for index, argument in enumerate(arguments):
+        piece = argument + (tail if index == len(arguments) - 1 else ",")
+        if current.strip() and not current.endswith("(") and len(current) + 1 + len(piece) > LINE_LIMIT:
+            lines.append(current)
+            current = hanging + piece
+        else:
+            current += ("" if current.endswith("(") else " ") + piece
+    return lines + [current]
 
 
 def _variable_names(plan: KerasPlan) -> dict[str, str]:

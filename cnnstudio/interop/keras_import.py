@@ -12,6 +12,7 @@ Importing this module registers the ``.keras`` suffix with the shared import pat
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,8 +100,9 @@ class _Importer:
             self._add(node)
         self.network.move(tidy_positions(self.network))
         state = self._state_dict()
-        return ImportedModel(self.network, state, str(self.archive.path), "keras", name=self.model_name,
-                             notes=self.notes)
+        # Keras's own default names say nothing: the project is then named after the file
+        name = "" if re.fullmatch(r"(sequential|functional|model)(_\d+)?", self.model_name) else self.model_name
+        return ImportedModel(self.network, state, str(self.archive.path), "keras", name=name, notes=self.notes)
 
     # ----- one layer
     def _add(self, node: KerasNode) -> None:

@@ -163,3 +163,21 @@ def test_layer_names_that_are_python_names_do_not_shadow_them_in_the_script(tmp_
     model = script_model(script)
     assert [layer.name for layer in model.layers] == ["model", "sum", "layers", "keras"]
     assert model.predict(np.ones((1, 4), dtype="float32"), verbose=0).shape == (1, 2)
+
+
+def test_the_studio_export_path_writes_keras_with_a_runs_weights(tmp_path):
+    """The training view's Export menu goes through ``export_model(..., "keras", ...)``."""
+    from cnnstudio.training.export import FORMAT_SUFFIXES, export_model
+
+    project = load_project(ROOT / "projects" / "inception_branches.cnnproj")
+    model = studio_model(project.network, seed=5)
+    weights = tmp_path / "weights.pt"
+    torch.save(model.state_dict(), weights)
+    written = export_model(project.network, str(weights), "keras", tmp_path / f"net{FORMAT_SUFFIXES['keras']}",
+                           title=project.name)
+    assert written == tmp_path / "net.py" and (tmp_path / "net.weights.h5").is_file()
+    batch = sample_batch(model.input_shape)
+    with torch.no_grad():
+        expected = model(batch).numpy()
+    np.testing.assert_allclose(script_model(written).predict(channels_last(batch), verbose=0), expected,
+                               rtol=0, atol=TOLERANCE)

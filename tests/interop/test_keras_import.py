@@ -3,6 +3,8 @@ outputs are Keras's; what cannot be read as data is refused with one line and no
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 import zipfile
 from pathlib import Path
@@ -227,3 +229,16 @@ def test_options_for_other_formats_are_refused(tmp_path):
     keras.Sequential([keras.Input((4,)), layers.Dense(2)]).save(tmp_path / "small.keras")
     with pytest.raises(ModelImportError, match="input_shape cannot be used with .keras files"):
         import_model(tmp_path / "small.keras", input_shape=(4,))
+
+
+def test_reading_a_keras_file_needs_neither_keras_nor_tensorflow(tmp_path):
+    keras.Sequential([keras.Input((6, 6, 1)), layers.Conv2D(2, 3), layers.Flatten(), layers.Dense(2)]).save(
+        tmp_path / "small.keras")
+    code = ("import sys; from cnnstudio.interop.model_import import import_model; "
+            f"imported = import_model({str(tmp_path / 'small.keras')!r}); "
+            "loaded = sorted(m for m in ('keras', 'tensorflow') if m in sys.modules); "
+            "assert not loaded, loaded; print(len(imported.network))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "4"
