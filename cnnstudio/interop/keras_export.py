@@ -46,10 +46,14 @@ def keras_weights_path(script_path: str | os.PathLike[str]) -> Path:
 def export_keras(network: Network, weights: Any, output_path: str | os.PathLike[str], *,
                  title: str | None = None, analysis: Analysis | None = None) -> Path:
     """Write the Keras script of ``network`` to ``output_path``; with ``weights`` (a file, a
-    state_dict or a module) also its ``.weights.h5`` beside it.  Returns the script's path."""
+    state_dict or a module) also its ``.weights.h5`` beside it (``keras_weights_path``; an
+    existing file of that name is replaced, as ``export_code`` does with its weights).
+    Returns the script's path."""
     target = Path(output_path)
     if not target.parent.is_dir():
         raise ValueError(f"{target}: the folder {str(target.parent)!r} does not exist; create it first")
+    if target.is_dir():
+        raise ValueError(f"{target}: this is a folder; give a file name inside it")
     plan = plan_keras(network, analysis, title=title)
     for note in plan.notes:
         warnings.warn(note, ExportNote, stacklevel=2)

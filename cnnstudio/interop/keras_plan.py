@@ -207,9 +207,10 @@ class _Translator:
         self.order[step.name] = order if len(step.output_shape) == 1 else None
 
     def _main(self, step: NodeStep, arguments: list[Argument], inputs: Sequence[str],
-              weights: WeightRule | None = None, class_name: str | None = None) -> str:
-        return self._emit(step.name, class_name or KERAS_CLASS[step.type], arguments, inputs,
-                          channels_last(step.output_shape), step.name, step, weights)
+              weights: WeightRule | None = None) -> str:
+        """The Keras layer that carries the studio layer's name and parameters."""
+        return self._emit(step.name, KERAS_CLASS[step.type], arguments, inputs, channels_last(step.output_shape),
+                          step.name, step, weights)
 
     # ----- shared argument pieces
     @staticmethod
@@ -263,44 +264,24 @@ class _Translator:
         name = self._main(step, [("shape", channels_last(step.output_shape))], [])
         return name, plain(step.output_shape[0]) if len(step.output_shape) == 1 else None
 
-    def _from_conv2d(self, step, p, shapes, inputs, orders):
+    def _from_convolution(self, step, p, shapes, inputs, orders):
         window, inputs = self._window_arguments(step, p, shapes[0], pooling=False, inputs=inputs)
-        arguments = [(None, p["filters"]), (None, _pair(p["kernel_size"])), *window]
-        if p["groups"] != 1:
+        kernel = p["kernel_size"] if step.type == "Conv1D" else _pair(p["kernel_size"])
+        arguments: list[Argument] = [*([(None, p["filters"])] if "filters" in p else []), (None, kernel)]
+        multiplier = p.get("depth_multiplier", 1)
+        if multiplier != 1:
+            arguments.append(("depth_multiplier", multiplier))
+        arguments += window
+        if p.get("groups", 1) != 1:
             arguments.append(("groups", p["groups"]))
         arguments += self._activation(p)
         if not p["use_bias"]:
             arguments.append(("use_bias", False))
-        return self._main(step, arguments, inputs, WeightRule(CONV, step.name, p["use_bias"])), None
-
-    def _from_conv1d(self, step, p, shapes, inputs, orders):
-        window, inputs = self._window_arguments(step, p, shapes[0], pooling=False, inputs=inputs)
-        arguments = [(None, p["filters"]), (None, p["kernel_size"]), *window, *self._activation(p)]
-        if not p["use_bias"]:
-            arguments.append(("use_bias", False))
-        return self._main(step, arguments, inputs, WeightRule(CONV, step.name, p["use_bias"])), None
-
-    def _from_depthwiseconv2d(self, step, p, shapes, inputs, orders):
-        window, inputs = self._window_arguments(step, p, shapes[0], pooling=False, inputs=inputs)
-        arguments: list[Argument] = [(None, _pair(p["kernel_size"]))]
-        if p["depth_multiplier"] != 1:
-            arguments.append(("depth_multiplier", p["depth_multiplier"]))
-        arguments += window + self._activation(p)
-        if not p["use_bias"]:
-            arguments.append(("use_bias", False))
-        rule = WeightRule(DEPTHWISE, step.name, p["use_bias"], depth_multiplier=p["depth_multiplier"])
+        kind = {"DepthwiseConv2D": DEPTHWISE, "SeparableConv2D": SEPARABLE}.get(step.type, CONV)
+        rule = WeightRule(kind, step.name, p["use_bias"], depth_multiplier=multiplier)
         return self._main(step, arguments, inputs, rule), None
 
-    def _from_separableconv2d(self, step, p, shapes, inputs, orders):
-        window, inputs = self._window_arguments(step, p, shapes[0], pooling=False, inputs=inputs)
-        arguments: list[Argument] = [(None, p["filters"]), (None, _pair(p["kernel_size"]))]
-        if p["depth_multiplier"] != 1:
-            arguments.append(("depth_multiplier", p["depth_multiplier"]))
-        arguments += window + self._activation(p)
-        if not p["use_bias"]:
-            arguments.append(("use_bias", False))
-        rule = WeightRule(SEPARABLE, step.name, p["use_bias"], depth_multiplier=p["depth_multiplier"])
-        return self._main(step, arguments, inputs, rule), None
+    _from_conv2d = _from_conv1d = _from_depthwiseconv2d = _from_separableconv2d = _from_convolution
 
     def _from_pool(self, step, p, shapes, inputs, orders):
         window, inputs = self._window_arguments(step, p, shapes[0], pooling=True, inputs=inputs)

@@ -5,7 +5,14 @@ concatenated, Reshape between vectors and images, and 1-D sequences."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from cnnstudio.core.network import Network
+from cnnstudio.core.project import load_project
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "projects").glob("*.cnnproj"))
 
 
 def _graph(layers: list[tuple], wires: list[tuple[str, str]]) -> Network:
@@ -99,3 +106,14 @@ def vector_chain() -> Network:
         ("flat", "Flatten", {}),
         ("out", "Dense", {"units": 4}),
     ])
+
+
+def example_and_tour_networks() -> list:
+    """``pytest.param(network, title)`` for every example project and every network above."""
+    params = []
+    for path in EXAMPLES:
+        project = load_project(path)
+        params.append(pytest.param(project.network, project.name, id=path.stem))
+    for make in (image_tour, sequence_chain, vector_chain):
+        params.append(pytest.param(make(), make.__name__, id=make.__name__))
+    return params

@@ -20,23 +20,13 @@ from cnnstudio.interop.keras_layout import channels_last as keras_order_of
 from cnnstudio.interop.keras_plan import KerasExportError, plan_keras
 from cnnstudio.training.export_errors import ExportNote
 from golden_files import check_golden
-from keras_helpers import TOLERANCE, channels_last, keras, keras_shape, sample_batch, script_model, studio_model
-from keras_networks import image_tour, sequence_chain, vector_chain
+from keras_helpers import TOLERANCE, channels_last, keras_shape, sample_batch, script_model, studio_model
+from keras_networks import example_and_tour_networks
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted((ROOT / "projects").glob("*.cnnproj"))
-TOURS = {"image_tour": image_tour, "sequence_chain": sequence_chain, "vector_chain": vector_chain}
 
 
-def _networks():
-    for path in EXAMPLES:
-        project = load_project(path)
-        yield pytest.param(project.network, project.name, id=path.stem)
-    for name, make in TOURS.items():
-        yield pytest.param(make(), name, id=name)
-
-
-@pytest.mark.parametrize(("network", "title"), list(_networks()))
+@pytest.mark.parametrize(("network", "title"), example_and_tour_networks())
 def test_keras_counts_the_parameters_and_shapes_the_layers_as_the_studio(network, title, tmp_path):
     script = export_keras(network, None, tmp_path / "model.py", title=title)
     model = script_model(script)
@@ -56,7 +46,7 @@ def test_keras_counts_the_parameters_and_shapes_the_layers_as_the_studio(network
         assert model.get_layer(node.name).count_params() == result.params.total, node.name
 
 
-@pytest.mark.parametrize(("network", "title"), list(_networks()))
+@pytest.mark.parametrize(("network", "title"), example_and_tour_networks())
 def test_with_weights_keras_predicts_what_the_studio_computes(network, title, tmp_path):
     model = studio_model(network)
     script = export_keras(network, model.state_dict(), tmp_path / "model.py", title=title)

@@ -242,3 +242,31 @@ def test_reading_a_keras_file_needs_neither_keras_nor_tensorflow(tmp_path):
                           cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "4"
+
+
+def _refusal(tmp_path, name, model) -> str:
+    model.save(tmp_path / f"{name}.keras")
+    with pytest.raises(UnsupportedModelError) as caught:
+        import_keras(tmp_path / f"{name}.keras")
+    return str(caught.value)
+
+
+def test_what_the_catalog_cannot_follow_is_refused_with_the_reason(tmp_path):
+    dense_on_image = keras.Sequential([keras.Input((4, 4, 2)), layers.Dense(3, name="per_pixel")])
+    assert "'per_pixel' (Dense)" in _refusal(tmp_path, "dense", dense_on_image)
+    assert "put a Flatten before it" in _refusal(tmp_path, "dense", dense_on_image)
+    regrouped = keras.Sequential([keras.Input((48,)), layers.Reshape((4, 4, 3)), layers.Conv2D(2, 3, name="after")])
+    assert "'after' (Conv2D)" in _refusal(tmp_path, "regrouped", regrouped)
+    smooth = keras.Sequential([keras.Input((4,)), layers.Dense(3, activation="softplus", name="smooth")])
+    assert "'smooth' (Dense)" in _refusal(tmp_path, "smooth", smooth)
+    assert "activation 'softplus'" in _refusal(tmp_path, "smooth", smooth)
+    capped = keras.Sequential([keras.Input((4,)), layers.ReLU(max_value=6.0, name="relu6")])
+    assert "max_value" in _refusal(tmp_path, "capped", capped)
+
+
+def test_every_catalog_layer_has_a_keras_class():
+    from cnnstudio.core.layers import CATALOG
+    from cnnstudio.interop.keras_vocabulary import KERAS_CLASS
+
+    assert set(KERAS_CLASS) == set(CATALOG), "a new layer type needs its Keras class (keras_vocabulary) " \
+                                             "and its export and import (keras_plan, keras_layer_reader)"

@@ -15,19 +15,9 @@ from cnnstudio.interop.keras_export import export_keras
 from cnnstudio.interop.keras_summary import cell_lines, format_keras_summary
 from golden_files import check_golden
 from keras_helpers import script_model
-from keras_networks import image_tour, sequence_chain, vector_chain
+from keras_networks import example_and_tour_networks
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted((ROOT / "projects").glob("*.cnnproj"))
-TOURS = {"image_tour": image_tour, "sequence_chain": sequence_chain, "vector_chain": vector_chain}
-
-
-def _networks():
-    for path in EXAMPLES:
-        project = load_project(path)
-        yield pytest.param(project.network, project.name, id=path.stem)
-    for name, make in TOURS.items():
-        yield pytest.param(make(), name, id=name)
 
 
 def _keras_prints(model, line_length=None) -> str:
@@ -36,7 +26,7 @@ def _keras_prints(model, line_length=None) -> str:
     return "".join(printed)
 
 
-@pytest.mark.parametrize(("network", "title"), list(_networks()))
+@pytest.mark.parametrize(("network", "title"), example_and_tour_networks())
 def test_the_summary_is_the_one_keras_prints_at_every_width(network, title, tmp_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "240")  # a wide terminal: Keras's own default widths, 88 and 108
     model = script_model(export_keras(network, None, tmp_path / "model.py", title=title))
