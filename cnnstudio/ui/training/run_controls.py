@@ -15,7 +15,8 @@ from cnnstudio.training.progress import format_duration
 EXPORT_FORMATS = (("TorchScript", "torchscript", "TorchScript (*.pt)"), ("ONNX", "onnx", "ONNX (*.onnx)"),
                   ("state_dict", "state_dict", "PyTorch weights (*.pt)"),
                   ("safetensors", "safetensors", "safetensors (*.safetensors)"),
-                  ("PyTorch code", "code", "Python (*.py)"), ("Training script", "train-script", "Python (*.py)"))
+                  ("PyTorch code", "code", "Python (*.py)"), ("Keras code", "keras", "Python (*.py)"),
+                  ("Training script", "train-script", "Python (*.py)"))
 
 
 class RunControls(QWidget):
