@@ -11,6 +11,7 @@ run it on every edit.
 from __future__ import annotations
 
 import math
+from typing import Any
 from dataclasses import dataclass, field
 
 from .diagnostics import ERROR, WARNING, Diagnostic
@@ -23,6 +24,24 @@ from .receptive_field import (WHOLE_INPUT, ReceptiveField, coverage, footprints,
 BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}
 #: values of optimizer state kept per trainable parameter
 OPTIMIZER_SLOTS = {"sgd": 0, "sgd_momentum": 1, "rmsprop": 1, "adam": 2, "adamw": 2}
+#: how each optimizer is named in words
+OPTIMIZER_TITLES = {"sgd": "SGD", "sgd_momentum": "SGD with momentum", "rmsprop": "RMSprop", "adam": "Adam",
+                    "adamw": "AdamW"}
+#: the optimizer a project trains with when its settings name none (the lecture's, and TrainConfig's default)
+DEFAULT_OPTIMIZER = "rmsprop"
+
+
+def training_optimizer(training: Any) -> str:
+    """The ``OPTIMIZER_SLOTS`` key of a project's ``training`` settings (for its memory figures):
+    the optimizer it names, SGD counting its momentum buffer when it has one."""
+    settings = training if isinstance(training, dict) else {}
+    name = settings.get("optimizer", DEFAULT_OPTIMIZER)
+    if name not in OPTIMIZER_SLOTS:
+        return DEFAULT_OPTIMIZER
+    momentum = settings.get("momentum", 0)
+    if name == "sgd" and isinstance(momentum, (int, float)) and momentum > 0:
+        return "sgd_momentum"
+    return name
 
 
 @dataclass

@@ -243,7 +243,7 @@ class TrainingSession:
             runs.end_record(record, runs.STOPPED, "stopped before training started")
             result = RunResult(record, runs.STOPPED)
         except KeyboardInterrupt:
-            message = "interrupted" + (f"; the backup of the last finished epoch is kept"
+            message = "interrupted" + ("; the backup of the last finished epoch is kept"
                                        if (record.folder / runs.BACKUP_DIR).is_dir() else "")
             runs.end_record(record, runs.STOPPED, message)
             self._emit_end(runs.STOPPED, message, started)

@@ -353,6 +353,19 @@ class LayerSpec:
         return "Change the layer before it so that the shapes match."
 
 
+def shape_words(shape: Sequence[int]) -> str:
+    """A shape in words that read the same in PyTorch and Keras order: ``1 ch · 28×28``,
+    ``16 ch · 100 long``, ``784 values`` (blocks show it beside the ordered output shape)."""
+    dims = [int(d) for d in shape]
+    if len(dims) == 3:
+        return f"{dims[0]} ch · {dims[1]}×{dims[2]}"
+    if len(dims) == 2:
+        return f"{dims[0]} ch · {dims[1]} long"
+    if len(dims) == 1:
+        return f"{dims[0]:,} values"
+    return "×".join(str(d) for d in dims)
+
+
 def describe_shape(shape: Shape) -> str:
     names = {1: "a vector", 2: "a sequence", 3: "an image tensor"}
     return f"{names.get(len(shape), 'a tensor')} of shape {format_shape(shape)}"
