@@ -213,6 +213,7 @@ def analyze(network: Network, *, num_classes: int | None = None) -> Analysis:
             results[node.id].diagnostics.append(item)
 
     input_nodes = [n for n in network.nodes if spec_for(n.type).max_inputs == 0]
+    input_ids = {n.id for n in input_nodes}
     if not input_nodes and len(network):
         problem(None, ERROR, "the network has no Input layer",
                 "Drag an Input block from the palette and connect it to the first layer.")
@@ -274,11 +275,11 @@ def analyze(network: Network, *, num_classes: int | None = None) -> Analysis:
     output_id = _find_output(order, inputs, outputs, input_nodes)
     for node_id in order:
         node = network.node(node_id)
-        connected = inputs[node_id] or node in input_nodes
+        connected = inputs[node_id] or node_id in input_ids
         if not outputs[node_id] and node_id != output_id and connected and len(network) > 1:
             problem(node, WARNING, "is a dead end: its output is not used by any layer",
                     "Connect it to a later layer, or delete it.")
-        if node in input_nodes and not outputs[node_id] and len(network) > 1:
+        if node_id in input_ids and not outputs[node_id] and len(network) > 1:
             problem(node, WARNING, "is not connected to any layer", "Connect it to the first layer.")
 
     if num_classes is not None and output_id is not None:
@@ -297,10 +298,8 @@ def _find_output(order, inputs, outputs, input_nodes) -> str | None:
         known = [depth[s] for s in inputs[node_id] if s in depth]
         if known and node_id not in depth:
             depth[node_id] = max(known) + 1
-    sinks = [n for n in order if not outputs[n] and n in depth]
-    if not sinks:
-        return None
-    return max(sinks, key=lambda n: (depth[n], order.index(n)))
+    sinks = [(depth[n], index, n) for index, n in enumerate(order) if not outputs[n] and n in depth]
+    return max(sinks)[2] if sinks else None
 
 
 def _check_classifier(network, result: NodeAnalysis, num_classes: int, problem) -> None:
