@@ -129,11 +129,15 @@ def _problem(value: Any) -> tuple[str, str] | None:
 
 
 def _where(prefix: str, path: Any) -> str:
-    parts: list[str | int] = []
+    parts: list[str | int] = [prefix] if prefix else []
+    keys: list[str | int] = []
     while path is not None:
         path, key = path
-        parts.append(key)
-    return json_path(([prefix] if prefix else []) + parts[::-1]) or "top level"
+        keys.append(key)
+    parts += keys[::-1]
+    if len(parts) > 12:  # a path down a deep nest: its start finds the place, the count says how deep
+        return f"{json_path(parts[:6])}[...] ({len(keys)} levels down)"
+    return json_path(parts) or "top level"
 
 
 # ---------------------------------------------------------------------- reading
