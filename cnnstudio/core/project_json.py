@@ -101,17 +101,26 @@ def first_unstorable(data: Any, prefix: str = "") -> tuple[str, str, str] | None
             if depth >= MAX_DEPTH:
                 problem = (f"the JSON is nested more than {MAX_DEPTH} levels deep here; a project never is",
                            "Check that this is a .cnnproj file, or flatten these settings.")
-            elif isinstance(value, dict):
-                for key in reversed(list(value)):
-                    if not isinstance(key, str) or not _is_unicode(key):
+            else:
+                keys = list(value) if isinstance(value, dict) else range(len(value))
+                for key in reversed(keys):
+                    if isinstance(value, dict) and not (isinstance(key, str) and _is_unicode(key)):
                         return _where(prefix, (path, key)), f"the key {shown(key)} is not storable text", \
                             "Use plain text keys."
-                    stack.append((value[key], (path, key), depth + 1))
-            else:
-                stack.extend((value[i], (path, i), depth + 1) for i in range(len(value) - 1, -1, -1))
+                    item = value[key]
+                    if not _plainly_fine(item):
+                        stack.append((item, (path, key), depth + 1))
         if problem is not None:
             return (_where(prefix, path), *problem)
     return None
+
+
+def _plainly_fine(value: Any) -> bool:
+    """A quick pass for the values nearly every document is made of (a file has
+    hundreds of thousands); anything else goes through ``_problem``."""
+    kind = type(value)
+    return ((kind is str and value.isascii()) or (kind is int and -_FLOAT_OVERFLOW < value < _FLOAT_OVERFLOW)
+            or (kind is float and math.isfinite(value)) or value is None or kind is bool)
 
 
 def _problem(value: Any) -> tuple[str, str] | None:

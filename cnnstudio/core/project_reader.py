@@ -196,19 +196,20 @@ class _Reader:
                             'Write "params" as {"name": value, ...}, or remove it to use the defaults.')
         known = tuple(p.name for p in spec.params)
         layer = f"layer {shown(label)} ({spec.type_name})"
-        for key, value in given.items():
+        for key in given:
             if key not in known:
                 raise self.fail(f"{where}.{key}", f"{layer} has no parameter {shown(key)}",
                                 _did_you_mean(key, known, "Remove it")
                                 + f" {spec.type_name} has: {', '.join(known) or 'no parameters'}.")
-            param = spec.param(key)
-            try:
-                param.normalize(value)
-            except ParamError as error:
-                raise self.fail(f"{where}.{key}", f"{layer}: {key} {error.message}", _param_fix(param)) from None
         try:
             return spec.normalize_params(given)
-        except ParamError as error:  # rules that involve several parameters
+        except ParamError as error:
+            param = spec.param(error.param)
+            try:
+                param.normalize(given.get(error.param, param.default))
+            except ParamError:  # the value alone is wrong
+                raise self.fail(f"{where}.{error.param}", f"{layer}: {error.param} {error.message}",
+                                _param_fix(param)) from None
             fix = "Change the parameters so they agree, or remove them to use the defaults."
             raise self.fail(f"{where}.{error.param}", f"{layer}: {error.message}", fix) from None
 
