@@ -21,6 +21,9 @@ from .receptive_field import (WHOLE_INPUT, ReceptiveField, coverage, footprints,
                               step_field)
 
 BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}
+#: values one sample may produce in one layer (36 PB in float32): beyond it the network is a
+#: mistake (a chain of upsamplings), and its numbers would outgrow what floats and text can show
+MAX_OUTPUT_VALUES = 2 ** 53
 #: values of optimizer state kept per trainable parameter
 OPTIMIZER_SLOTS = {"sgd": 0, "sgd_momentum": 1, "rmsprop": 1, "adam": 2, "adamw": 2}
 
@@ -250,6 +253,10 @@ def analyze(network: Network, *, num_classes: int | None = None) -> Analysis:
         if any(d < 1 for d in shape):
             problem(node, ERROR, f"its output shape {format_shape(shape)} has an empty axis",
                     "Use padding='same', a smaller kernel or stride, or remove a pooling layer before it.")
+            continue
+        if math.prod(shape) > MAX_OUTPUT_VALUES:
+            problem(node, ERROR, f"its output would hold more than {MAX_OUTPUT_VALUES:,} values per sample",
+                    "Use fewer or smaller UpSampling2D layers, fewer filters, or a smaller input.")
             continue
         result.output_shape = shape
         result.params = spec.param_count(node.params, shapes, shape)
