@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 
 from .diagnostics import ERROR, WARNING, Diagnostic
+from .gc_pause import paused_gc
 from .layers import ParamCount, ReceptiveStep, Shape, ShapeError, spec_for
 from .layers.base import Explanation, format_shape
 from .network import Network
@@ -204,6 +205,11 @@ class Analysis:
 
 def analyze(network: Network, *, num_classes: int | None = None) -> Analysis:
     """Analyse ``network``; ``num_classes`` checks the classifier's last layer."""
+    with paused_gc():
+        return _analyze(network, num_classes)
+
+
+def _analyze(network: Network, num_classes: int | None) -> Analysis:
     inputs, outputs = network.adjacency()
     order = network.topological_order()
     diagnostics: list[Diagnostic] = []

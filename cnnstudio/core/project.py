@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .atomic_file import remove_stale_temporaries, write_atomic
+from .gc_pause import paused_gc
 from .layers.params import shown
 from .project_format import (FORMAT_NAME, FORMAT_VERSION, MAX_DEPTH, MIGRATIONS, POSITION_LIMIT,
                              SCHEMA_FILE_NAME, Project, ProjectError)
@@ -143,4 +144,5 @@ def load_project(path: str | os.PathLike[str]) -> Project:
         raise ProjectError(path, "", f"this is not a usable file name ({error})",
                            "Choose the file again from its folder.") from None
     remove_stale_temporaries(file)
-    return project_from_dict(parse_json(raw, str(path)), source=str(path))
+    with paused_gc():
+        return project_from_dict(parse_json(raw, str(path)), source=str(path))
