@@ -82,8 +82,8 @@ def _temporaries(path: str | os.PathLike) -> list[tuple[Path, str, int | None]]:
     if target.is_symlink():
         target = target.resolve()
     prefix = f".{target.name}."
-    try:
-        names = [entry.name for entry in os.scandir(target.parent)]
+    try:  # plain files only: a folder or link of that name is someone else's
+        names = [entry.name for entry in os.scandir(target.parent) if entry.is_file(follow_symlinks=False)]
     except OSError:
         return []
     found = []

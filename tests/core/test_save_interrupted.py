@@ -180,8 +180,11 @@ def test_temporaries_untouched_for_long_are_removed_whoever_wrote_them(tmp_path)
     old = STALE_AFTER_SECONDS + 60
     stale = [fake_temporary(target, f"otherhost.{os.getpid()}.abcd1234", old), fake_temporary(target, "zz_zz999", old)]
     fresh = [fake_temporary(target, "otherhost.1.abcd1234"), fake_temporary(target, "zz_zz998")]
+    folder = tmp_path / ".p.cnnproj.zz_zz997.tmp"  # a staging folder (ONNX export makes them): not ours
+    folder.mkdir()
+    os.utime(folder, (time.time() - old, time.time() - old))
     assert sorted(remove_stale_temporaries(target)) == sorted(stale)
-    assert all(p.exists() for p in fresh)
+    assert all(p.exists() for p in fresh) and folder.is_dir()
 
 
 def test_cleaning_never_fails_a_save(tmp_path, monkeypatch):
