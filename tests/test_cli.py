@@ -13,6 +13,7 @@ from cnnstudio.cli import main
 from cnnstudio.core import sequential
 from cnnstudio.core.project import Project, save_project
 from golden_files import check_golden
+from hostile_projects import HOSTILE_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 LECTURE = ROOT / "projects" / "lecture_mnist.cnnproj"
@@ -64,6 +65,7 @@ BAD_FILES = {
     "kernel0.cnnproj": json.dumps({"format": "cnnstudio-project", "version": 1, "network": {
         "nodes": [{"id": "n1", "type": "Input"}, {"id": "n2", "type": "Conv2D", "params": {"kernel_size": 0}}],
         "edges": [{"source": "n1", "target": "n2"}]}}).encode(),
+    **{f"{name}.cnnproj": content for name, (content, _, _) in HOSTILE_FILES.items()},
 }
 
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QSpinBox,
                                QWidget)
 
-from cnnstudio.core.layers.base import ParamSpec
+from cnnstudio.core.layers.params import PARAM_KINDS, ParamSpec
 
 WIDE = 2_000_000_000
 #: a number box's width does not follow its (huge) range, so a narrow inspector never clips or scrolls
@@ -199,8 +199,10 @@ class TextField(ParamField):
         return self.line.text()
 
 
-FIELD_TYPES = {"int": IntField, "float": FloatField, "bool": BoolField, "choice": ChoiceField,
-               "pair": PairField, "shape": ShapeField, "text": TextField}
+_EDITORS = {"int": IntField, "float": FloatField, "bool": BoolField, "choice": ChoiceField,
+            "pair": PairField, "shape": ShapeField, "text": TextField}
+#: one editor for every kind the catalog knows (a KeyError here names a kind without one)
+FIELD_TYPES = {kind: _EDITORS[kind] for kind in PARAM_KINDS}
 
 
 def make_field(spec: ParamSpec) -> ParamField:
