@@ -114,6 +114,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from cnnstudio.core.project import ProjectError
     from cnnstudio.data.dataset import DatasetError
     from cnnstudio.training.errors import DataMismatchError, TrainingError
+    from cnnstudio.training.memory_check import NotEnoughMemoryError
     from cnnstudio.training.settings import FLAGS, Override, SettingsError
 
     given = {"dataset": args.dataset, "subset": args.subset, "validation_split": args.validation_split,
@@ -123,7 +124,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     overrides = {name: Override(value, FLAGS[name]) for name, value in given.items() if value is not None}
     try:
         return _train(args, overrides)
-    except (ProjectError, SettingsError, DatasetError, DataMismatchError) as error:
+    except (ProjectError, SettingsError, DatasetError, DataMismatchError, NotEnoughMemoryError) as error:
         raise UserError(str(error)) from None
     except TrainingError as error:
         print(f"cnnstudio: training failed: {error}", file=sys.stderr)
