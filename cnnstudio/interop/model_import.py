@@ -28,6 +28,10 @@ class ModelImportError(ValueError):
     """A model that cannot be imported; ``str()`` is one line for the CLI or a dialog."""
 
 
+class InputShapeNeeded(ModelImportError):
+    """The model leaves its input size open: ask for ``input_shape`` (C, H, W) and try again."""
+
+
 class UnsupportedModelError(ModelImportError):
     """A node the catalog cannot express.  ``node`` is its name in the source model,
     ``op`` its operator or layer type, ``where`` its place (inputs, position), and
@@ -68,6 +72,17 @@ class ImportedModel:
         return "\n".join(lines)
 
 
+def parse_input_shape(text: str) -> tuple[int, ...]:
+    """``"3,32,32"`` (or ``3x32x32``) -> ``(3, 32, 32)``: one sample's shape, without the batch axis."""
+    try:
+        shape = tuple(int(part) for part in text.replace("x", ",").split(",") if part.strip())
+    except ValueError:
+        raise ModelImportError(f"expected sizes such as 1,28,28 (C,H,W), got {text!r}") from None
+    if not 1 <= len(shape) <= 3 or any(size < 1 for size in shape):
+        raise ModelImportError(f"expected 1 to 3 positive sizes such as 1,28,28 (C,H,W), got {text!r}")
+    return shape
+
+
 #: file suffix -> importer(path, **options) -> ImportedModel
 IMPORTERS: dict[str, Callable[..., ImportedModel]] = {}
 
@@ -88,6 +103,12 @@ def import_model(path: str | os.PathLike[str], **options: Any) -> ImportedModel:
     if not source.is_file():
         raise ModelImportError(f"{source}: no such file")
     return importer(source, **options)
+
+
+def importer_suffixes() -> list[str]:
+    """The file suffixes some importer reads (``.onnx``, ``.py``...), for file dialogs."""
+    _load_builtin_importers()
+    return sorted(IMPORTERS)
 
 
 def _load_builtin_importers() -> None:
@@ -125,5 +146,5 @@ def save_imported(imported: ImportedModel, project_path: str | os.PathLike[str],
     return target, run
 
 
-__all__ = ["IMPORTERS", "ImportedModel", "ModelImportError", "UnsupportedModelError", "import_model",
-           "register_importer", "save_imported"]
+__all__ = ["IMPORTERS", "ImportedModel", "InputShapeNeeded", "ModelImportError", "UnsupportedModelError",
+           "import_model", "importer_suffixes", "parse_input_shape", "register_importer", "save_imported"]

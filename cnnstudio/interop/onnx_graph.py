@@ -28,7 +28,7 @@ import numpy as np
 from cnnstudio.core.layers.base import Shape, format_shape
 
 from .assembly import NetworkAssembler, Origin, Tensor
-from .model_import import ModelImportError
+from .model_import import InputShapeNeeded, ModelImportError
 
 #: two batch sizes to tell batch-dependent values from constants (a dynamic batch axis)
 BATCH_PROBES = (2, 3)
@@ -106,7 +106,7 @@ class OnnxWalker:
         elif stored and all(d for d in stored):
             shape = tuple(stored)
         else:
-            raise ModelImportError(f"{self.label}: the model's input size is not fixed "
+            raise InputShapeNeeded(f"{self.label}: the model's input size is not fixed "
                                    f"({', '.join(str(d or '?') for d in dims) or 'no shape'}); "
                                    "give it with --input-shape C,H,W")
         self.input_name = entry.name

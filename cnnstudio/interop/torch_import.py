@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from cnnstudio.core.layers.base import format_shape
 
 from .assembly import NetworkAssembler, Origin, Tensor
-from .model_import import ImportedModel, ModelImportError, register_importer
+from .model_import import ImportedModel, InputShapeNeeded, ModelImportError, register_importer
 
 if TYPE_CHECKING:  # pragma: no cover
     from torch import fx, nn
@@ -41,7 +41,7 @@ def import_module(module: "nn.Module", input_shape: Sequence[int], *, source: st
 
     label = source or f"the {type(module).__name__} module"
     if not input_shape:
-        raise ModelImportError(f"{label}: a PyTorch module needs its input shape (--input-shape C,H,W)")
+        raise InputShapeNeeded(f"{label}: a PyTorch module needs its input shape (--input-shape C,H,W)")
     walker = FxWalker(module, tuple(int(d) for d in input_shape), label)
     network, state_dict = walker.run(MODULE_HANDLERS, FUNCTION_HANDLERS, METHOD_HANDLERS)
     return ImportedModel(network, state_dict, source or type(module).__name__, "pytorch",
@@ -57,7 +57,7 @@ def import_torch_file(path: str | os.PathLike[str], *, class_name: str | None = 
 
     file = Path(path)
     if not input_shape:
-        raise ModelImportError(f"{file.name}: a PyTorch module needs its input shape (--input-shape C,H,W)")
+        raise InputShapeNeeded(f"{file.name}: a PyTorch module needs its input shape (--input-shape C,H,W)")
     module = instantiate_module(file, class_name, class_args)
     if weights is not None:
         load_module_weights(module, weights)
