@@ -181,22 +181,20 @@ class NetworkAssembler:
             source = self.zero_pad(source, one_side, origin)
             padding = catalog_padding(source.shape[1:], kernel, strides, dilations, both)
         window = {"kernel_size": kernel, "strides": list(strides), "dilation_rate": list(dilations), **padding}
-        use_bias = self._keeps_bias(bias, hint or origin.node)
+        use_bias = bias is not None and bool(np.any(bias))
         weights = {"weight": weight, **({"bias": bias} if use_bias else {})}
         if groups == channels and groups > 1:
-            params = {**window, "depth_multiplier": filters // channels, "use_bias": use_bias}
-            return self._layer("DepthwiseConv2D", params, source, origin, hint=hint, weights=weights)
-        params = {**window, "filters": filters, "groups": groups, "use_bias": use_bias}
-        return self._layer("Conv2D", params, source, origin, hint=hint, weights=weights)
+            type_name, params = "DepthwiseConv2D", {**window, "depth_multiplier": filters // channels}
+        else:
+            type_name, params = "Conv2D", {**window, "filters": filters, "groups": groups}
+        result = self._layer(type_name, {**params, "use_bias": use_bias}, source, origin, hint=hint, weights=weights)
+        self._note_zero_bias(result, bias)
+        return result
 
-    def _keeps_bias(self, bias: np.ndarray | None, name: str) -> bool:
-        """A bias of zeros is no bias (exporters add one to every Conv); noted once in ``finish``."""
-        if bias is None:
-            return False
-        if not np.any(bias):
-            self._zero_bias.append(name)
-            return False
-        return True
+    def _note_zero_bias(self, tensor: Tensor, bias: np.ndarray | None) -> None:
+        """A bias of zeros is no bias (exporters give one to every Conv); noted once in ``finish``."""
+        if bias is not None and not np.any(bias):
+            self._zero_bias.append(self.layer_name(tensor))
 
     def dense(self, source: Tensor, weight: np.ndarray, bias: np.ndarray | None, *, origin: Origin,
               hint: str | None = None) -> Tensor:
@@ -206,10 +204,12 @@ class NetworkAssembler:
             raise origin.refuse(f"a matrix product of {format_shape(source.shape)} with a "
                                 f"{tuple(weight.shape)} weight is not a Dense layer the catalog has (Dense takes "
                                 "a vector and a weight of (units, inputs))")
-        use_bias = self._keeps_bias(bias, hint or origin.node)
+        use_bias = bias is not None and bool(np.any(bias))
         weights = {"weight": weight, **({"bias": bias} if use_bias else {})}
-        return self._layer("Dense", {"units": int(weight.shape[0]), "use_bias": use_bias}, source, origin,
-                           hint=hint, weights=weights)
+        result = self._layer("Dense", {"units": int(weight.shape[0]), "use_bias": use_bias}, source, origin,
+                             hint=hint, weights=weights)
+        self._note_zero_bias(result, bias)
+        return result
 
     def batch_norm(self, source: Tensor, scale: np.ndarray, bias: np.ndarray, mean: np.ndarray, var: np.ndarray, *,
                    epsilon: float, momentum: float, origin: Origin, hint: str | None = None) -> Tensor:

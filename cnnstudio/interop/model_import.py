@@ -127,8 +127,11 @@ def _load_builtin_importers() -> None:
 def save_imported(imported: ImportedModel, project_path: str | os.PathLike[str], *, force: bool = False):
     """Write the imported network as a project at ``project_path`` and keep its weights in a
     run beside it; returns ``(project path, run record)``.  An existing project is replaced
-    only with ``force``; nothing is written when the project cannot be."""
-    from cnnstudio.training.run_folder import runs_dir, store_weights_run
+    only with ``force``; when either cannot be written, neither is left behind."""
+    import shutil
+
+    from cnnstudio.core.project import ProjectError
+    from cnnstudio.training.run_folder import RunFolderError, runs_dir, store_weights_run
 
     target = Path(project_path)
     if target.exists() and not force:
@@ -139,10 +142,22 @@ def save_imported(imported: ImportedModel, project_path: str | os.PathLike[str],
                       description=f"Imported from {Path(imported.source).name} ({imported.format}).")
     if imported.classes:
         project.dataset = {"num_classes": len(imported.classes)}
-    save_project(project, target)
-    run = store_weights_run(runs_dir(target), dumps(project), imported.state_dict,
-                            label=f"imported from {Path(imported.source).name}", source=str(imported.source),
-                            classes=imported.classes)
+    runs = runs_dir(target)
+    had_runs = runs.exists()
+    run = None
+    try:
+        # the weights first: a project is only written once its weights are safe beside it
+        run = store_weights_run(runs, dumps(project), imported.state_dict,
+                                label=f"imported from {Path(imported.source).name}", source=str(imported.source),
+                                classes=imported.classes)
+        save_project(project, target)
+    except (OSError, ProjectError, RunFolderError) as error:
+        if run is not None:
+            shutil.rmtree(run.folder, ignore_errors=True)
+        if not had_runs:
+            shutil.rmtree(runs, ignore_errors=True)
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise ModelImportError(f"cannot write {target}: {reason}") from None
     return target, run
 
 

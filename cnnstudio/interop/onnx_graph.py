@@ -230,7 +230,7 @@ class OnnxWalker:
         entry must be exactly the batch size."""
         shapes = {tuple(int(d) for d in value) for value in known.values}
         firsts = [int(value[0]) if len(value) else None for value in known.values]
-        if firsts != list(self.probes[:len(firsts)]) or len({shape[1:] for shape in shapes}) != 1:
+        if firsts != list(self.probes) or len({shape[1:] for shape in shapes}) != 1:
             raise origin.refuse(f"its {what} mixes the batch axis with the others; the catalog keeps each sample "
                                 "apart")
         return next(iter(shapes))[1:]

@@ -108,7 +108,12 @@ def gemm(walker: OnnxWalker, node: Any, origin: Origin) -> None:
     weight = weight * np.float32(walker.attr(node, "alpha", 1.0))
     bias = walker.optional_constant(node, 2, origin, "bias")
     if bias is not None:
-        bias = np.broadcast_to(bias * np.float32(walker.attr(node, "beta", 1.0)), (weight.shape[0],))
+        units = weight.shape[0]
+        bias = np.asarray(bias, dtype=np.float32) * np.float32(walker.attr(node, "beta", 1.0))
+        if bias.size not in (1, units):
+            raise origin.refuse(f"its bias of shape {bias.shape} differs per sample; the catalog's Dense adds one "
+                                "bias per unit")
+        bias = np.broadcast_to(bias.reshape(-1), (units,)).copy()
     walker.set(node.output[0], walker.assembler.dense(walker.tensor(node.input[0], origin), weight, bias,
                                                       origin=origin, hint=_weight_hint(walker, node, 1)))
 
@@ -144,8 +149,8 @@ def batch_norm(walker: OnnxWalker, node: Any, origin: Origin) -> None:
 def pool(walker: OnnxWalker, node: Any, origin: Origin) -> None:
     kind = "max" if node.op_type == "MaxPool" else "avg"
     _unused_extra_outputs(walker, node, origin, "indices")
-    if kind == "max" and any(d != 1 for d in walker.attr(node, "dilations", [1, 1])):
-        raise origin.refuse("it pools with dilation; the catalog's MaxPool2D would need a dilation setting")
+    if any(d != 1 for d in walker.attr(node, "dilations", [1, 1])):
+        raise origin.refuse("it pools with dilation; the catalog's pooling would need a dilation setting")
     taken = _take_pending_pad(walker, node.input[0], (NEGATIVE_INFINITY_PAD,)) if kind == "max" else None
     source, before = taken if taken else (walker.tensor(node.input[0], origin), Pads())
     kernel = list(walker.attr(node, "kernel_shape"))
@@ -427,7 +432,11 @@ def _resize_factors(walker: OnnxWalker, node: Any, source: Tensor, origin: Origi
         if sizes is None:
             raise origin.refuse("its output size is computed from data; the catalog's UpSampling2D needs a "
                                 "fixed factor")
-        target = walker.per_sample(sizes, origin, "output size")
+        # the batch entry of the sizes may follow the batch; the rest must not
+        target = [int(d) for d in sizes.value[1:]]
+        if any(list(value[1:]) != target for value in sizes.values):
+            raise origin.refuse("its output size depends on the batch size; the catalog's UpSampling2D needs a "
+                                "fixed factor")
         scales = [t / s for t, s in zip(target, source.shape)]
     else:
         scales = scales[1:]

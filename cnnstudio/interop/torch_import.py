@@ -23,6 +23,7 @@ from cnnstudio.core.layers.base import format_shape
 
 from .assembly import NetworkAssembler, Origin, Tensor
 from .model_import import ImportedModel, InputShapeNeeded, ModelImportError, register_importer
+from .torch_source import first_line
 
 if TYPE_CHECKING:  # pragma: no cover
     from torch import fx, nn
@@ -82,7 +83,7 @@ class FxWalker:
         try:
             traced = torch.fx.symbolic_trace(self.module)
         except Exception as error:
-            raise ModelImportError(f"{self.label}: torch.fx cannot trace it ({_first_line(error)}); CNN Studio "
+            raise ModelImportError(f"{self.label}: torch.fx cannot trace it ({first_line(error)}); CNN Studio "
                                    "imports modules whose forward() does not branch on tensor values") from None
         interpreter = torch.fx.Interpreter(traced, garbage_collect_values=False)
         example = torch.zeros(TRACE_BATCH, *self.input_shape)
@@ -91,7 +92,7 @@ class FxWalker:
                 interpreter.run(example)
         except Exception as error:
             raise ModelImportError(f"{self.label}: running it on an input of {format_shape(self.input_shape)} "
-                                   f"failed ({type(error).__name__}: {_first_line(error)})") from None
+                                   f"failed ({type(error).__name__}: {first_line(error)})") from None
         self.recorded = interpreter.env
         return traced
 
@@ -214,11 +215,6 @@ def _flat(items: Any) -> list:
         else:
             out.append(item)
     return out
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0]
 
 
 register_importer(".py", import_torch_file)

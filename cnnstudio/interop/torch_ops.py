@@ -265,24 +265,19 @@ for _kind, _module, _functions, _methods in (
     _register(METHOD_HANDLERS, _methods, _simple(_kind))
 
 
-@modules(nn.LeakyReLU)
-def leaky_module(walker: FxWalker, node: Any, origin: Origin) -> Tensor:
-    return _activate(walker, node, origin, "leaky_relu", float(walker.submodule(node).negative_slope))
+def _sloped(kind: str, setting: str, default: float) -> tuple[Handler, Handler]:
+    """Handlers for an activation with a slope or scale: the module's attribute, the function's keyword."""
+    def from_module(walker: FxWalker, node: Any, origin: Origin) -> Tensor:
+        return _activate(walker, node, origin, kind, float(getattr(walker.submodule(node), setting)))
+
+    def from_function(walker: FxWalker, node: Any, origin: Origin) -> Tensor:
+        return _activate(walker, node, origin, kind, float(arg(node, 1, setting, default)))
+    return from_module, from_function
 
 
-@functions(F.leaky_relu)
-def leaky_function(walker: FxWalker, node: Any, origin: Origin) -> Tensor:
-    return _activate(walker, node, origin, "leaky_relu", float(arg(node, 1, "negative_slope", 0.01)))
-
-
-@modules(nn.ELU)
-def elu_module(walker: FxWalker, node: Any, origin: Origin) -> Tensor:
-    return _activate(walker, node, origin, "elu", float(walker.submodule(node).alpha))
-
-
-@functions(F.elu)
-def elu_function(walker: FxWalker, node: Any, origin: Origin) -> Tensor:
-    return _activate(walker, node, origin, "elu", float(arg(node, 1, "alpha", 1.0)))
+for _kind, _module, _function, _setting, _default in (
+        ("leaky_relu", nn.LeakyReLU, F.leaky_relu, "negative_slope", 0.01), ("elu", nn.ELU, F.elu, "alpha", 1.0)):
+    MODULE_HANDLERS[_module], FUNCTION_HANDLERS[_function] = _sloped(_kind, _setting, _default)
 
 
 def _gelu(walker: FxWalker, node: Any, origin: Origin, approximate: str) -> Tensor:

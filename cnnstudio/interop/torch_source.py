@@ -82,7 +82,7 @@ def instantiate_module(path: str | Path, class_name: str | None, class_args: Any
         module = cls(*args, **kwargs)
     except Exception as error:
         raise ModelImportError(f"{file.name}: {class_name}({_describe_args(args, kwargs)}) failed: "
-                               f"{type(error).__name__}: {_first_line(error)}") from None
+                               f"{type(error).__name__}: {first_line(error)}") from None
     return module
 
 
@@ -108,7 +108,7 @@ def _run_file(file: Path) -> Any:
         if isinstance(error, KeyboardInterrupt):
             raise
         raise ModelImportError(f"{file.name}: running it failed: {type(error).__name__}: "
-                               f"{_first_line(error)}") from None
+                               f"{first_line(error)}") from None
     finally:
         if folder in sys.path:
             sys.path.remove(folder)
@@ -143,6 +143,7 @@ def _describe_args(args: list, kwargs: dict) -> str:
     return ", ".join([json.dumps(a) for a in args] + [f"{k}={json.dumps(v)}" for k, v in kwargs.items()])
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
+    """An error's message as one line, for the CLI and dialogs."""
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0]

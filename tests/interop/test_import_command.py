@@ -138,3 +138,19 @@ def test_finding_the_importers_loads_neither_torch_nor_onnx():
     result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120,
                             env={**os.environ, "PYTHONPATH": str(root)})
     assert result.returncode == 0, result.stderr
+
+
+def test_when_the_project_cannot_be_written_no_weights_are_left_behind(tmp_path, monkeypatch):
+    import cnnstudio.interop.model_import as model_import
+    from cnnstudio.core.project import ProjectError
+
+    imported = model_import.import_model(small_onnx(tmp_path / "small.onnx"))
+
+    def full_disk(project, path):
+        raise ProjectError(path, "", "could not save: No space left on device", "Free some space.")
+
+    monkeypatch.setattr(model_import, "save_project", full_disk)
+    before = sorted(tmp_path.iterdir())
+    with pytest.raises(model_import.ModelImportError, match="No space left on device"):
+        model_import.save_imported(imported, tmp_path / "small.cnnproj")
+    assert sorted(tmp_path.iterdir()) == before
