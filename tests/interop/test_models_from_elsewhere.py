@@ -164,3 +164,14 @@ def test_a_safetensors_weights_file_works_too(tmp_path):
                             weights=tmp_path / "weights.safetensors")
     x = batch(6)
     np.testing.assert_allclose(run_imported(imported, x).numpy(), module_output(module, x).numpy(), atol=ATOL)
+
+
+def test_imports_are_laid_out_in_rows_with_branches_side_by_side():
+    network = import_module(SAMPLES["InceptionBlock"]().eval(), INPUT_SHAPE).network
+    position = {node.name: node.position for node in network.nodes}
+    for node in network.nodes:
+        for source in network.inputs_of(node.id):
+            assert network.node(source).position[1] < node.position[1]  # every layer below its inputs
+    first_of_each_branch = ["branch1", "branch3_reduce", "branch5_reduce", "branch_pool"]
+    assert len({position[name][1] for name in first_of_each_branch}) == 1  # one row...
+    assert len({position[name][0] for name in first_of_each_branch}) == 4  # ...side by side
