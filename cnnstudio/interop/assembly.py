@@ -247,6 +247,23 @@ class NetworkAssembler:
         return self._layer(type_name, {}, source, origin, shape=(channels, 1, 1) if keep_dims else (channels,),
                            hint=hint)
 
+    def adaptive_pool(self, source: Tensor, kind: str, size: Sequence[int], *, origin: Origin,
+                      hint: str | None = None) -> Tensor:
+        """Pooling to a fixed output size: global pooling for 1x1, the catalog's adaptive
+        average pooling when it has one, else a plain pool when the windows come out even."""
+        source = self._image(source, origin)
+        size = [int(s) for s in size]
+        if size == [1, 1]:
+            return self.global_pool(source, kind, keep_dims=True, origin=origin, hint=hint)
+        if kind == "avg" and "AdaptiveAvgPool2D" in CATALOG:
+            return self._layer("AdaptiveAvgPool2D", {"output_size": size}, source, origin, hint=hint)
+        if any(n % w for n, w in zip(source.shape[1:], size)):
+            layer = "AdaptiveAvgPool2D" if kind == "avg" else "an adaptive max pooling"
+            raise origin.refuse(f"it pools {source.shape[1]}x{source.shape[2]} to {size[0]}x{size[1]} with uneven "
+                                f"windows; the catalog would need {layer} layer")
+        kernel = [n // w for n, w in zip(source.shape[1:], size)]
+        return self.pool2d(source, kind, kernel=kernel, strides=kernel, pads=Pads(), origin=origin, hint=hint)
+
     def activation(self, source: Tensor, kind: str, *, origin: Origin, alpha: float | None = None,
                    sole_use: bool = False, hint: str | None = None) -> Tensor:
         """An activation; it joins the Conv/Dense before it (``activation=``) when that layer

@@ -206,14 +206,7 @@ def _adaptive(walker: FxWalker, node: Any, origin: Origin, kind: str, size: Any)
         raise origin.refuse("it pools something other than an image; the catalog's pooling works on images")
     wanted = [source.shape[1 + i] if s is None else int(s) for i, s in enumerate(
         size if isinstance(size, (list, tuple)) else (size, size))]
-    if wanted == [1, 1]:
-        return walker.assembler.global_pool(source, kind, keep_dims=True, origin=origin, hint=_hint(node))
-    if any(n % w for n, w in zip(source.shape[1:], wanted)):
-        raise origin.refuse(f"it pools {source.shape[1]}x{source.shape[2]} to {wanted[0]}x{wanted[1]} with uneven "
-                            "windows; the catalog would need an adaptive pooling layer")
-    kernel = [n // w for n, w in zip(source.shape[1:], wanted)]
-    return walker.assembler.pool2d(source, kind, kernel=kernel, strides=kernel, pads=Pads(), origin=origin,
-                                   hint=_hint(node))
+    return walker.assembler.adaptive_pool(source, kind, wanted, origin=origin, hint=_hint(node))
 
 
 @modules(nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)

@@ -91,3 +91,29 @@ def test_the_studio_lists_a_files_classes_without_running_it(tmp_path):
     assert module_classes(source) == ["Net", "Helper"]
     assert not marker.exists()
     assert module_classes(SAMPLES_FILE)[:2] == ["PlainCNN", "BatchNormDropoutCNN"]
+
+
+class Adaptive(nn.Module):
+    def __init__(self, size):
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(size)
+
+    def forward(self, x):
+        return self.pool(x)
+
+
+def test_adaptive_average_pooling_to_a_fixed_size():
+    from cnnstudio.core.layers import CATALOG
+
+    x = torch.randn(2, 3, 10, 10)
+    even = import_module(Adaptive(5), (3, 10, 10))  # 10 -> 5: windows of 2, whatever the catalog has
+    [pool] = [node for node in even.network.nodes if node.type != "Input"]
+    assert pool.type in ("AdaptiveAvgPool2D", "AvgPool2D")
+    if "AdaptiveAvgPool2D" in CATALOG:
+        uneven = import_module(Adaptive(3), (3, 10, 10))
+        from conftest import run_imported
+        torch.testing.assert_close(run_imported(uneven, x), Adaptive(3)(x))
+    else:
+        assert pool.params["kernel_size"] == [2, 2] and pool.params["strides"] is None
+        with pytest.raises(UnsupportedModelError, match=r"'pool' \(module pool\).*10x10 to 3x3.*AdaptiveAvgPool2D"):
+            import_module(Adaptive(3), (3, 10, 10))
