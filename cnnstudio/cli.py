@@ -97,27 +97,63 @@ def _export_code(args: argparse.Namespace, project, target: Path) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from cnnstudio.core.project import ProjectError
     from cnnstudio.data.dataset import DatasetError
-    from cnnstudio.training.errors import TrainingError
-    from cnnstudio.training.run import train_project
+    from cnnstudio.training.errors import DataMismatchError, TrainingError
+    from cnnstudio.training.settings import FLAGS, Override, SettingsError
+
+    given = {"dataset": args.dataset, "subset": args.subset, "validation_split": args.validation_split,
+             "epochs": args.epochs, "batch_size": args.batch_size, "optimizer": args.optimizer,
+             "learning_rate": args.lr, "device": args.device, "seed": args.seed, "precision": args.precision,
+             "threads": args.threads, "deterministic": True if args.deterministic else None}
+    overrides = {name: Override(value, FLAGS[name]) for name, value in given.items() if value is not None}
     try:
-        result = train_project(args.project, args.dataset, epochs=args.epochs, batch_size=args.batch_size,
-                               optimizer=args.optimizer, lr=args.lr, device=args.device, seed=args.seed,
-                               subset=args.subset, out_dir=args.out, resume=not args.restart)
-    except (ProjectError, DatasetError, ValueError) as error:
+        return _train(args, overrides)
+    except (ProjectError, SettingsError, DatasetError, DataMismatchError) as error:
         raise UserError(str(error)) from None
     except TrainingError as error:
         print(f"cnnstudio: training failed: {error}", file=sys.stderr)
         return 1
+
+
+def _train(args: argparse.Namespace, overrides: dict) -> int:
+    from cnnstudio.training.control import ctrl_c_stops, follow_commands
+    from cnnstudio.training.session import TrainingSession, plan_run
+
+    spec = plan_run(args.project, overrides, out_dir=args.out, resume=args.resume or False, restart=args.restart,
+                    label=args.label or "")
+    if args.events:
+        from cnnstudio.training.events import EventWriter
+        writer = EventWriter(_events_stream())
+        spec.probe_layer, spec.probe_index = args.probe_layer, args.probe_index
+        session = TrainingSession(spec, stream=sys.stderr, events=writer, progress_bar=False)
+        follow_commands(session)
+        result = session.run()
+        return 0
+    session = TrainingSession(spec, stream=sys.stdout)
+    with ctrl_c_stops(session, sys.stdout):
+        result = session.run()
     if result.interrupted:
-        print(f"interrupted: a backup in {result.out_dir / 'backup'} resumes this run; run the same command "
-              "again to carry on", file=sys.stderr)
+        print(f"Stopped: {result.record.message}. Carry on with: python -m cnnstudio train {args.project} "
+              f"--resume {result.record.id}", file=sys.stderr)
         return 130
-    if result.test_metrics:
-        metrics = ", ".join(f"{k} {v:.4f}" for k, v in result.test_metrics.items())
-        print(f"test: {metrics}")
-    for path in result.weights:
-        print(f"wrote {path}")
+    names = " and ".join(path.name for path in result.weights)
+    print(f"Finished in {_duration(result.seconds)}. Weights: {names} in {result.folder}")
     return 0
+
+
+def _events_stream():
+    """Standard output for the event stream alone: anything else printed (by a library,
+    by native code) goes to standard error instead."""
+    import os
+    events = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1, encoding="utf-8")
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
+    return events
+
+
+def _duration(seconds: float) -> str:
+    from cnnstudio.training.progress import format_duration
+    return format_duration(seconds)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -213,20 +249,49 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--force", action="store_true", help="replace FILE if it exists")
     export.set_defaults(run=cmd_export)
 
-    train = commands.add_parser("train", help="train a project's network (progress bar, CSV log, checkpoints)")
+    train = commands.add_parser(
+        "train", help="train a project's network (progress bar, CSV log, checkpoints, a run folder)",
+        description="Train PROJECT's network with the settings stored in the project (the studio's Train tab); "
+                    "each option overrides one of them for this run. The run is kept in PROJECT.runs/<run id>/ "
+                    "(settings used, log.csv, weights, checkpoints), where the studio lists it too.")
     train.add_argument("project", metavar="PROJECT", help="a .cnnproj file")
     train.add_argument("--dataset", metavar="NAME|PATH",
-                       help="mnist (built in), or a folder/file: IDX files, CIFAR-10 batches, class folders, .npz")
-    train.add_argument("--epochs", type=_positive)
-    train.add_argument("--batch-size", type=_positive)
-    train.add_argument("--optimizer", choices=("sgd", "adam", "adamw", "rmsprop"))
-    train.add_argument("--lr", type=float, metavar="X", help="learning rate")
-    train.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"))
-    train.add_argument("--seed", type=int)
-    train.add_argument("--subset", type=_positive, metavar="N", help="train on a class-balanced part of N samples")
-    train.add_argument("--out", metavar="DIR", help="where logs, checkpoints and weights go "
-                                                    "(default: PROJECT-training beside the project)")
-    train.add_argument("--restart", action="store_true", help="ignore a backup left by an interrupted run")
+                       help="mnist (built in), or a folder/file: IDX files, CIFAR-10 batches, class folders, .npz "
+                            "(default: the project's)")
+    train.add_argument("--subset", type=_positive, metavar="N",
+                       help="train on a class-balanced part of N samples (default: the project's, else all)")
+    train.add_argument("--validation-split", type=float, metavar="X",
+                       help="share of the samples held out for validation (default: the project's, else 0.1)")
+    train.add_argument("--epochs", type=_positive, metavar="N", help="epochs to train (default: the project's, else 5)")
+    train.add_argument("--batch-size", type=_positive, metavar="N",
+                       help="samples per batch (default: the project's, else 64)")
+    train.add_argument("--optimizer", choices=("sgd", "adam", "adamw", "rmsprop"),
+                       help="the optimizer (default: the project's, else rmsprop as in the lecture)")
+    train.add_argument("--lr", "--learning-rate", dest="lr", type=float, metavar="X",
+                       help="learning rate (default: the project's, else the optimizer's Keras default)")
+    train.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"),
+                       help="where to train (default: the project's, else auto: CUDA, then MPS, then CPU)")
+    train.add_argument("--precision", choices=("float32", "float16", "bfloat16"),
+                       help="float16/bfloat16 run the forward pass in mixed precision (default: float32)")
+    train.add_argument("--seed", type=int, metavar="N",
+                       help="seed for weights, shuffling and the data split (default: the project's, else "
+                            "random and recorded in the run)")
+    train.add_argument("--deterministic", action="store_true",
+                       help="deterministic kernels: the same seed gives the same weights")
+    train.add_argument("--threads", metavar="auto|N",
+                       help="CPU threads: auto measures and follows the fastest (default: the project's, else auto)")
+    train.add_argument("--out", metavar="DIR",
+                       help="train into this folder instead of a new one in PROJECT.runs/ (a backup there "
+                            "carries on)")
+    train.add_argument("--resume", nargs="?", const=True, metavar="RUN",
+                       help="carry on the project's newest stopped run (or the run named RUN) with its settings")
+    train.add_argument("--restart", action="store_true", help="with --out: ignore a backup there and start afresh")
+    train.add_argument("--label", metavar="TEXT", help="a name for the run in the studio's list")
+    train.add_argument("--events", action="store_true",
+                       help="write progress as JSON lines on standard output and read stop/pause/resume "
+                            "commands on standard input (how the studio runs training)")
+    train.add_argument("--probe-layer", metavar="LAYER", help=argparse.SUPPRESS)
+    train.add_argument("--probe-index", type=int, default=0, help=argparse.SUPPRESS)
     train.set_defaults(run=cmd_train)
 
     imp = commands.add_parser("import", help="turn an ONNX file, a PyTorch module or a Keras model into a project "

@@ -180,7 +180,7 @@ def test_train_command_writes_log_checkpoints_and_weights(tmp_path, capsys):
     before = project.read_bytes()
     code, out, err = run(capsys, "train", project, "--subset", 200, "--batch-size", 32, "--out", tmp_path / "run")
     assert code == 0, err
-    assert "test: loss" in out and "weights.safetensors" in out
+    assert out.count("Test: loss") == 1 and out.count("weights.safetensors") == 1
     assert (tmp_path / "run" / "log.csv").exists() and list((tmp_path / "run" / "checkpoints").glob("*.pt"))
     assert project.read_bytes() == before
 
@@ -199,8 +199,9 @@ def test_a_failing_run_exits_1_and_keeps_earlier_checkpoints(tmp_path, capsys, m
     code, _, err = run(capsys, "train", project, "--subset", 200, "--out", out_dir, "--restart")
     assert code == 1 and "the loss became nan" in err and "Traceback" not in err
     for path, data in kept.items():
-        if path.name != "log.csv":  # the CSV log records the failed run's start; weights and checkpoints stay
+        if path.suffix in (".pt", ".safetensors"):  # the record and log tell of the failed run; weights stay
             assert path.read_bytes() == data, path
+    assert json.loads((out_dir / "run.json").read_text())["status"] == "failed"
 
 
 def test_train_with_a_dataset_that_does_not_fit_is_a_user_error(tmp_path, capsys):
@@ -209,3 +210,44 @@ def test_train_with_a_dataset_that_does_not_fit_is_a_user_error(tmp_path, capsys
     save_project(Project(network, dataset={"name": "mnist", "num_classes": 10}), path)
     code, _, err = run(capsys, "train", path, "--subset", 50, "--out", tmp_path / "o")
     assert code == 2 and "input_1" in err and "[1, 28, 28]" in err
+
+
+def test_train_without_out_keeps_the_run_beside_the_project_and_resumes_it(tmp_path, capsys):
+    project = small_mnist_project(tmp_path)
+    import signal
+    from cnnstudio.training import callback_settings
+    from cnnstudio.training.callbacks import LambdaCallback
+    real = callback_settings.make_callbacks
+
+    def ctrl_c_at_batch_2(*args, **kwargs):
+        def press(batch, logs):
+            if batch == 1:
+                signal.raise_signal(signal.SIGINT)
+        return [*real(*args, **kwargs), LambdaCallback(on_train_batch_end=press)]
+
+    callback_settings.make_callbacks = ctrl_c_at_batch_2
+    try:
+        code, out, err = run(capsys, "train", project, "--subset", 400, "--batch-size", 32, "--epochs", 2)
+    finally:
+        callback_settings.make_callbacks = real
+    assert code == 130 and "Stopping after this batch" in out
+    assert err.count("--resume") == 1  # the advice is given once
+    (folder,) = (tmp_path / "small.runs").iterdir()
+    code, out, err = run(capsys, "train", project, "--resume")
+    assert code == 0, err
+    assert "Carrying on" in out and str(folder) in out
+    assert json.loads((folder / "run.json").read_text())["status"] == "finished"
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf"])
+def test_a_bad_learning_rate_is_bad_input_naming_the_flag(tmp_path, capsys, value):
+    code, _, err = run(capsys, "train", small_mnist_project(tmp_path), "--lr", value)
+    assert code == 2 and err.startswith("cnnstudio: error: --lr: must be") and err.count("\n") == 1
+
+
+def test_a_bad_training_value_in_the_file_is_bad_input_naming_the_file(tmp_path, capsys):
+    path = tmp_path / "bad.cnnproj"
+    save_project(Project(sequential([("Input", {"shape": [1, 28, 28]}), ("Flatten", {}), ("Dense", {"units": 10})]),
+                         dataset={"name": "mnist"}, training={"learning_rate": -1}), path)
+    code, _, err = run(capsys, "train", path)
+    assert code == 2 and "bad.cnnproj: training.learning_rate must be > 0" in err and err.count("\n") == 1

@@ -17,8 +17,8 @@ _LAZY = {
     "TrainingError": "errors",
     "Trainer": "trainer",
     "History": "callbacks.base",
-    "train_project": "run",
-    "TrainResult": "run",
+    "TrainingSession": "session",
+    "plan_run": "session",
 }
 
 

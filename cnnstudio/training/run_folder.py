@@ -8,7 +8,7 @@ round, and a run can be inspected, exported or resumed long after it ended:
 =========================  ==============================================================
 ``run.json``               the record: id, label, kind, status, message, the settings that
                            were resolved, what was actually used (device, threads, torch,
-                           seed), dataset, classes, per-epoch history, test metrics
+                           seed), dataset, classes, per-epoch history, test metrics, timing
 ``project.cnnproj``        the project exactly as it was trained (or imported)
 ``log.csv``                one row per epoch (the ``CSVLogger`` callback, when on)
 ``weights.safetensors``    the final weights; ``weights.pt`` holds the same state_dict
@@ -100,6 +100,7 @@ class RunRecord:
     history: dict[str, list[float]] = field(default_factory=dict)
     epochs: list[int] = field(default_factory=list)
     test: dict[str, float] | None = None
+    timing: dict[str, float] = field(default_factory=dict)     # fit_seconds, samples_per_second (training only)
     source: str = ""                    # an import's source file
     pid: int | None = None
     host: str = ""
@@ -207,7 +208,7 @@ def read_record(folder: str | os.PathLike[str]) -> RunRecord:
 def _check_types(record: RunRecord) -> None:
     if record.status not in STATUSES:
         raise ValueError(f"unknown status {record.status!r}")
-    for name in ("settings", "environment", "dataset", "history"):
+    for name in ("settings", "environment", "dataset", "history", "timing"):
         if not isinstance(getattr(record, name), dict):
             raise ValueError(f"{name} must be an object")
     if not isinstance(record.classes, list) or not isinstance(record.epochs, list):

@@ -7,13 +7,15 @@ and user code draw from, and the callbacks' own counters (``state_dict``).
 Everything is tensors, numbers, strings and containers, so a backup file
 loads with ``torch.load(weights_only=True)``.
 
-These functions are the trainer's own, kept here so the loop stays readable;
-they read its private position fields.
+The position is a small dataclass, ``RunPosition``, that the trainer updates
+between batches; ``capture`` and ``apply`` read and write it (and the trainer's
+generator and callback list), so the loop in ``trainer.py`` stays readable.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import TrainingError
@@ -21,6 +23,8 @@ from .metrics import Totals
 from .runtime import global_rng_state, set_global_rng_state, to_cpu
 
 if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
     from .callbacks.base import CallbackList
     from .trainer import Trainer
 
@@ -29,8 +33,27 @@ STATE_VERSION = 1
 AFRESH = "delete the backup folder to start afresh"
 
 
+@dataclass
+class RunPosition:
+    """Where a run is between two batches: the epoch in progress (or the next one),
+    the batches of it done, its shuffled order and partial sums, and the number of
+    training samples per epoch (a backup taken inside an epoch only fits a run with
+    as many samples in batches of the same size)."""
+
+    epoch: int = 0
+    step: int = 0
+    order: "torch.Tensor | None" = None
+    totals: Totals | None = None
+    samples: int = 0
+
+    @property
+    def mid_epoch(self) -> bool:
+        return self.step > 0 and self.totals is not None
+
+
 def capture(trainer: "Trainer") -> dict[str, Any]:
-    mid_epoch = trainer._step > 0 and trainer._totals is not None
+    position = trainer.position
+    mid_epoch = position.mid_epoch
     return {
         "format": STATE_FORMAT,
         "version": STATE_VERSION,
@@ -38,11 +61,11 @@ def capture(trainer: "Trainer") -> dict[str, Any]:
         "model": to_cpu(trainer.model.state_dict()),
         "optimizer": to_cpu(trainer.optimizer.state_dict()),
         "scaler": trainer.scaler.state_dict() if trainer.scaler is not None else None,
-        "epoch": trainer._epoch,
-        "step": trainer._step if mid_epoch else 0,
-        "order": trainer._order.cpu() if mid_epoch and trainer._order is not None else None,
-        "totals": trainer._totals.state_dict() if mid_epoch else None,
-        "samples": trainer._samples,
+        "epoch": position.epoch,
+        "step": position.step if mid_epoch else 0,
+        "order": position.order.cpu() if mid_epoch and position.order is not None else None,
+        "totals": position.totals.state_dict() if mid_epoch else None,
+        "samples": position.samples,
         "batch_size": trainer.config.batch_size,
         "rng": {"generator": trainer._generator.get_state(), **global_rng_state()},
         "callbacks": trainer._list.state_dict() if trainer._list is not None else {},
@@ -68,9 +91,10 @@ def check(trainer: "Trainer", state: Any) -> None:
 def apply(trainer: "Trainer", state: dict[str, Any], callbacks: "CallbackList") -> tuple[int, int]:
     """Put ``state`` into the trainer and callbacks; returns ``(first epoch, first batch)``."""
     step = int(state["step"])
-    if step and (state["samples"] != trainer._samples or state["batch_size"] != trainer.config.batch_size):
+    position = trainer.position
+    if step and (state["samples"] != position.samples or state["batch_size"] != trainer.config.batch_size):
         raise TrainingError(f"the backup stopped inside an epoch of {state['samples']} samples in batches of "
-                            f"{state['batch_size']}; this run has {trainer._samples} in batches of "
+                            f"{state['batch_size']}; this run has {position.samples} in batches of "
                             f"{trainer.config.batch_size}, so it cannot carry on; {AFRESH}")
     trainer.model.load_state_dict(state["model"])
     trainer.optimizer.load_state_dict(state["optimizer"])
@@ -80,7 +104,7 @@ def apply(trainer: "Trainer", state: dict[str, Any], callbacks: "CallbackList") 
     set_global_rng_state(state["rng"])
     callbacks.load_state_dict(state.get("callbacks", {}))
     if step:
-        trainer._order = state["order"]
-        trainer._totals = Totals(trainer.device)
-        trainer._totals.load_state_dict(state["totals"])
+        position.order = state["order"]
+        position.totals = Totals(trainer.device)
+        position.totals.load_state_dict(state["totals"])
     return int(state["epoch"]), step

@@ -43,6 +43,7 @@ from .config import TrainConfig
 from .errors import TrainingError
 from .metrics import Totals
 from . import state as run_state
+from .state import RunPosition
 from .runtime import (autocast, check_precision, deterministic_mode, global_rng_state, grad_scaler, make_optimizer,
                       resolve_device, seed_everything, set_global_rng_state, to_cpu)
 
@@ -106,12 +107,7 @@ class Trainer:
         self._failure: str | None = None
         self._pending_state: dict[str, Any] | None = None
         self._list: CallbackList | None = None
-        # where the run is, for backups: the epoch, batches done in it, its order and sums
-        self._epoch = 0
-        self._step = 0
-        self._order: torch.Tensor | None = None
-        self._totals: Totals | None = None
-        self._samples = 0
+        self.position = RunPosition()  # where the run is, for backups and progress
 
     # ------------------------------------------------------------------ control (any thread)
     def request_stop(self) -> None:
@@ -191,9 +187,9 @@ class Trainer:
                                  params={"epochs": config.epochs, "steps": steps, "samples": samples,
                                          "batch_size": config.batch_size, "validation": validation is not None,
                                          "verbose": 1})
-        self.history, self._list, self._samples = history, callbacks, samples
+        self.history, self._list = history, callbacks
         self.stop_training, self.interrupted, self._failure = False, False, None
-        self._epoch, self._step, self._order, self._totals = 0, 0, None, None
+        self.position = RunPosition(samples=samples)
         before = self._snapshot()
         try:
             with deterministic_mode(config.deterministic), self._own_random_state():
@@ -232,13 +228,14 @@ class Trainer:
         for epoch in range(first_epoch, config.epochs):
             callbacks.on_epoch_begin(epoch)
             if epoch == first_epoch and first_step > 0:  # resuming inside this epoch
-                order = self._order.to(images.device) if self._order is not None else None
-                totals = self._totals
+                saved = self.position.order
+                order = saved.to(images.device) if saved is not None else None
+                totals = self.position.totals
             else:
                 order = self._shuffle(samples, images.device) if config.shuffle else None
                 totals = Totals(self.device)
                 first_step = 0
-            self._epoch, self._step, self._order, self._totals = epoch, first_step, order, totals
+            self.position = RunPosition(epoch, first_step, order, totals, samples)
             for step in range(first_step, steps):
                 if self._halt():
                     break
@@ -246,7 +243,7 @@ class Trainer:
                 start = step * batch_size
                 index = order[start:start + batch_size] if order is not None else slice(start, start + batch_size)
                 self._train_step(images[index], labels[index], totals, epoch, step)
-                self._step = step + 1
+                self.position.step = step + 1
                 if batch_logs:
                     callbacks.on_train_batch_end(step, totals.logs())
                 if self.stop_training:
@@ -265,7 +262,7 @@ class Trainer:
                 epoch_logs.update({f"val_{key}": value for key, value in val_logs.items()})
                 self.model.train()
             epoch_logs["lr"] = self.learning_rate
-            self._epoch, self._step, self._order, self._totals = epoch + 1, 0, None, None
+            self.position = RunPosition(epoch + 1, 0, None, None, samples)
             callbacks.on_epoch_end(epoch, epoch_logs)
             logs = epoch_logs
             if self._failure is not None:

@@ -269,9 +269,7 @@ class MainWindow(QMainWindow):
             self.central_tabs.removeTab(1)
             self.central_tabs.insertTab(1, self.training_view, "Train")
             self.central_tabs.blockSignals(False)
-            self.training_view.settings_box.detect_devices()
-            from .torch_threads import reserve_threads_for_training
-            reserve_threads_for_training()
+            self.training_view.detect_devices()
         self.central_tabs.setCurrentIndex(1)
         return self.training_view
 
@@ -280,8 +278,8 @@ class MainWindow(QMainWindow):
         ``lab.view.PAGES`` ("filters", "convolution", "pooling", ...)."""
         if self.lab_view is None:
             from .lab.view import LabView
-            from .torch_threads import reserve_threads_for_training
-            reserve_threads_for_training()
+            from .torch_threads import use_one_thread_here
+            use_one_thread_here()  # the Lab's pages run small models on the UI thread
             self.lab_view = LabView(self.document, lambda: self.training_view)
             self.central_tabs.blockSignals(True)
             self.central_tabs.removeTab(2)

@@ -83,6 +83,7 @@ def _train_for_screenshot(app, window, steps: int) -> None:
     loop.exec()
     if training.failure:
         raise ValueError(f"training failed: {training.failure.splitlines()[0]}")
+    training.wait_for_background()  # the finished run's model and results, loaded from its folder
     training.tabs.setCurrentIndex(0)
     for _ in range(5):
         app.processEvents()

@@ -1,29 +1,20 @@
-"""Who gets torch's CPU threads in the studio.
+"""The window's own torch work stays small: one thread.
 
-Each thread that runs torch operators gets its own OpenMP team. When the UI
-thread runs even a small inference (a drawn digit, feature maps after a run)
-with the default team size, its team competes with the training thread's for
-the cores and later runs train about 20% slower (measured with
-tests/bench/bench_ui_latency.py). So the UI thread runs torch on one thread,
-and training threads get all of them."""
+Training runs in a child process with a thread policy of its own
+(``cnnstudio.training.threads``).  What the window runs with torch is a single
+sample at a time (feature maps of a finished run, a drawn digit), and a team of
+as many threads as cores would only compete with a training process for them.
+OpenMP teams belong to the thread that calls torch, so this is called on the UI
+thread, the first time it is about to run a model."""
 
 from __future__ import annotations
 
-_training_threads: int | None = None
+_done = False
 
 
-def reserve_threads_for_training() -> int:
-    """Call on the UI thread before it first runs torch; returns the training thread count."""
-    global _training_threads
-    import torch
-    if _training_threads is None:
-        _training_threads = torch.get_num_threads()  # torch's default: the machine's cores
+def use_one_thread_here() -> None:
+    global _done
+    if not _done:
+        import torch
         torch.set_num_threads(1)
-    return _training_threads
-
-
-def use_training_threads() -> None:
-    """Call on a training thread: it inherits the UI thread's single thread otherwise."""
-    import torch
-    if _training_threads is not None:
-        torch.set_num_threads(_training_threads)
+        _done = True

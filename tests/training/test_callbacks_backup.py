@@ -150,3 +150,15 @@ def test_bad_arguments_are_refused():
         BackupAndRestore("")
     with pytest.raises(ValueError, match="save_freq"):
         BackupAndRestore("x", save_freq=0)
+
+
+def test_callback_states_find_their_owners_when_the_list_is_reordered():
+    from cnnstudio.training.callbacks import CallbackList, EarlyStopping
+
+    on_loss, on_accuracy = EarlyStopping(monitor="loss"), EarlyStopping(monitor="accuracy", mode="max")
+    on_loss.wait, on_accuracy.wait = 2, 5
+    states = CallbackList([on_loss, on_accuracy]).state_dict()
+
+    again_accuracy, again_loss = EarlyStopping(monitor="accuracy", mode="max"), EarlyStopping(monitor="loss")
+    CallbackList([again_accuracy, again_loss]).load_state_dict(states)
+    assert (again_loss.wait, again_accuracy.wait) == (2, 5)

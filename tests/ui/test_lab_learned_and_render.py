@@ -27,7 +27,7 @@ def test_learned_page_shows_each_filter_beside_its_nearest_preset(lecture_window
     network = lecture_window.document.network.copy()
     model = build_model(network).eval()
     lab = lecture_window.show_lab()
-    lab.training_view = lambda: SimpleNamespace(trained_model=model, snapshot=network, outcome=None)
+    lab.training_view = lambda: SimpleNamespace(trained=SimpleNamespace(model=model, network=network, x=None))
     page = lab.show_page("learned")
     expected = first_layer_matches(model)
     assert [(m.preset, m.score) for m in page.matches] == [(m.preset, m.score) for m in expected]

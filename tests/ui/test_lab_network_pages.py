@@ -40,8 +40,7 @@ def test_receptive_page_most_activating_regions_with_a_model(lecture_window):
     model = build_model(network).eval()
     images = load_mnist("test", subset=60).x
     lab = lecture_window.show_lab()
-    lab.training_view = lambda: SimpleNamespace(trained_model=model, snapshot=network,
-                                                outcome=SimpleNamespace(val_x=images))
+    lab.training_view = lambda: SimpleNamespace(trained=SimpleNamespace(model=model, network=network, x=images))
     page = lab.show_page("receptive-field")
     assert page.activating_button.isEnabled()
     page.layer_box.setCurrentText("conv2d_2")

@@ -40,8 +40,8 @@ def test_the_trained_model_exports_from_the_window_and_loads_back(qtbot, make_tr
     view = window.show_training()
     configure(view, subset=96, batch_size=16, epochs=1)
     assert train_and_wait(qtbot, view) == "finished"
-    model = view.trained_model
-    network = view.snapshot
+    model = view.trained.model
+    network = view.trained.network
     target = tmp_path / FILE_NAMES[fmt]
     asked = []
 
@@ -60,7 +60,7 @@ def test_the_trained_model_exports_from_the_window_and_loads_back(qtbot, make_tr
     suggested, asked_filter = asked[0]
     assert asked_filter == file_filter and suggested.endswith(file_filter.split("(*")[1].rstrip(")"))
 
-    x = torch.from_numpy(np.ascontiguousarray(view.outcome.val_x[:8])).float()
+    x = torch.from_numpy(np.ascontiguousarray(view.trained.x[:8])).float()
     with torch.no_grad():
         expected_probabilities = model(x)
         expected_logits = model.logits(x)

@@ -19,6 +19,8 @@ Additions to Keras, all optional:
 
 from __future__ import annotations
 
+import os
+
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +91,14 @@ class Callback:
         return None
 
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+    def state_key(self) -> str:
+        """The name of this callback's state in a backup: its class name, plus what tells
+        two callbacks of one class apart (the metric watched, the file written), so a
+        backup still fits when the list of callbacks is reordered."""
+        details = [str(getattr(self, name)) for name in ("monitor", "filepath", "filename")
+                   if isinstance(getattr(self, name, None), (str, os.PathLike))]
+        return type(self).__name__ + (f"({', '.join(details)})" if details else "")
 
 
 def _overrides(callback: Callback, hook: str) -> bool:
@@ -167,11 +177,12 @@ class CallbackList:
 
     # ------------------------------------------------------------------ backups
     def _keys(self) -> list[tuple[str, Callback]]:
-        """A stable key per callback: its class name, numbered when repeated."""
+        """A key per callback (``Callback.state_key``); callbacks with equal keys are alike,
+        so numbering them in list order loses nothing when they swap places."""
         seen: dict[str, int] = {}
         keys = []
         for callback in self.callbacks:
-            name = type(callback).__name__
+            name = callback.state_key()
             seen[name] = seen.get(name, 0) + 1
             keys.append((name if seen[name] == 1 else f"{name}#{seen[name]}", callback))
         return keys

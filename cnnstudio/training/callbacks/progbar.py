@@ -17,14 +17,15 @@ import sys
 import time
 from typing import Any, TextIO
 
+from ..progress import Speedometer, format_duration
 from .base import Callback
 
 
-def _duration(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+def batch_samples(params: dict[str, Any], batch: int) -> int:
+    """How many samples batch number ``batch`` of an epoch holds (the last one may be short)."""
+    batch_size = int(params.get("batch_size", 1))
+    samples = int(params.get("samples", 0)) or batch_size * (batch + 1)
+    return max(0, min(batch_size, samples - batch * batch_size))
 
 
 def _value(key: str, value: Any) -> str:
@@ -54,10 +55,9 @@ class ProgbarLogger(Callback):
         self._line_open = False
         self._last_length = 0
         self._last_draw = 0.0
-        self._epoch_start = 0.0
+        self._speed = Speedometer(time.monotonic)
         self._epoch = 0
         self._steps_done = 0
-        self._first_step: int | None = None
 
     @property
     def _out(self) -> TextIO:
@@ -79,15 +79,14 @@ class ProgbarLogger(Callback):
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._epoch = epoch
-        self._epoch_start = self._last_draw = time.monotonic()
+        self._speed.start()
+        self._last_draw = self._speed.started
         self._steps_done = 0
-        self._first_step = None
         self._write(f"Epoch {epoch + 1}/{self.params.get('epochs', '?')}\n")
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        if self._first_step is None:
-            self._first_step = batch  # a resumed epoch starts part-way
-        self._steps_done = batch + 1
+        self._steps_done = batch + 1  # a resumed epoch starts part-way: the bar shows where it is
+        self._speed.step(batch_samples(self.params, batch))
         if not self._is_interactive():
             return
         now = time.monotonic()
@@ -126,11 +125,7 @@ class ProgbarLogger(Callback):
     def _draw(self, logs: dict, final: bool) -> None:
         steps = int(self.params.get("steps", 0)) or 1
         done = self._steps_done if not final else steps
-        batch_size = int(self.params.get("batch_size", 1))
-        samples = int(self.params.get("samples", steps * batch_size))
-        elapsed = max(time.monotonic() - self._epoch_start, 1e-9)
-        run_steps = max(done - (self._first_step or 0), 0)
-        rate = min(run_steps * batch_size, samples) / elapsed
+        reading = self._speed.read(remaining_steps=steps - done)
         digits = len(str(steps))
         if done >= steps:
             bar = "=" * self.width
@@ -138,13 +133,12 @@ class ProgbarLogger(Callback):
             filled = self.width * done // steps
             bar = "=" * filled + ">" + "." * (self.width - filled - 1)
         head = f"{done:>{digits}}/{steps} [{bar}]"
+        rate = f"{reading.samples_per_second:.0f} samples/s"
         if final:
-            per_step = elapsed / max(run_steps, 1)
-            took = f"{elapsed:.0f}s" if elapsed < 60 else _duration(elapsed)
-            timing = f"{took} {per_step * 1000:.0f}ms/step - {rate:.0f} samples/s"
+            took = f"{reading.elapsed:.0f}s" if reading.elapsed < 60 else format_duration(reading.elapsed)
+            timing = f"{took} {reading.seconds_per_step * 1000:.0f}ms/step - {rate}"
         else:
-            eta = elapsed / max(run_steps, 1) * (steps - done)
-            timing = f"{100 * done // steps:3d}% - ETA: {_duration(eta)} - {rate:.0f} samples/s"
+            timing = f"{100 * done // steps:3d}% - ETA: {format_duration(reading.eta)} - {rate}"
         values = " - ".join(f"{key}: {_value(key, logs[key])}" for key in list(logs))
         line = f"{head}{' - ' if final else ' '}{timing}" + (f" - {values}" if values else "")
         if self._is_interactive():

@@ -44,8 +44,6 @@ def run_pooling_experiment(subset: int, epochs: int, seed: int = 0) -> list[Expe
     from cnnstudio.training.config import TrainConfig
     from cnnstudio.training.trainer import Trainer
 
-    from ..torch_threads import use_training_threads
-    use_training_threads()
     train = load_mnist("train", subset=subset, seed=seed)
     test = load_mnist("test", subset=max(200, subset // 4), seed=seed)
     results = []

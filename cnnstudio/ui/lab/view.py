@@ -3,7 +3,7 @@
 A list of pages on the left, the chosen page on the right.  Each page is built the
 first time it is shown, so opening the tab costs only the page you look at.  Pages
 get the editor's document (for "the network open in the editor") and a callable
-returning the training view, whose ``trained_model`` the after-training pages read.
+returning the training view, whose ``trained`` run the after-training pages read.
 """
 
 from __future__ import annotations
@@ -92,15 +92,12 @@ class LabView(QWidget):
         return page
 
     def trained(self):
-        """``(model, network, validation images)`` of the last training run, or ``None``."""
+        """``(model, network, validation images)`` of the run the Train tab shows, or ``None``."""
         view = self.training_view()
-        model = getattr(view, "trained_model", None) if view is not None else None
-        if model is None:
+        trained = getattr(view, "trained", None) if view is not None else None
+        if trained is None:
             return None
-        network = getattr(view, "snapshot", None) or self.document.network
-        outcome = getattr(view, "outcome", None)
-        images = getattr(outcome, "val_x", None) if outcome is not None else None
-        return model, network, images
+        return trained.model, trained.network, trained.x
 
     def shutdown(self, milliseconds: int = 60000) -> None:
         """Wait for any background work a page started (on close and in tests)."""

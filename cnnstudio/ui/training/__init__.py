@@ -1,2 +1,3 @@
-"""The training half of the studio: the worker thread, the training view and its
-plots, feature-map and filter viewers, and the results after a run."""
+"""The training half of the studio: the training view, the child process that runs
+a training session for it, the plots, feature-map and filter viewers, and the
+results after a run."""

@@ -34,6 +34,7 @@ class RunCurves:
     epochs: list[float] = field(default_factory=list)
     epoch_logs: dict[str, list[float]] = field(default_factory=dict)
     markers: list[tuple[float, str]] = field(default_factory=list)
+    rates: list[tuple[float, float]] = field(default_factory=list)   # (epoch position, learning rate)
     smoothed: dict[str, list[float]] = field(default_factory=dict)
 
 
@@ -188,13 +189,22 @@ class TrainingPlots(QWidget):
         run.epochs.append(epoch + 1)
         for key, value in logs.items():
             run.epoch_logs.setdefault(key, []).append(float(value))
-        for key in ("loss", "val_loss", "accuracy", "val_accuracy", "lr"):
+        for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
             values = run.epoch_logs.get(key)
             if values:
                 self.curves[key].setData(run.epochs[-len(values):], values)
-        rates = run.epoch_logs.get("lr")
-        if rates:  # a constant rate would otherwise be centred in a meaningless +-0.5 band
-            self.lr_plot.setYRange(0, max(rates) * 1.15, padding=0)
+        if "lr" in logs:
+            self.add_learning_rate(epoch + 1.0, float(logs["lr"]))
+
+    def add_learning_rate(self, epoch_position: float, rate: float) -> None:
+        """The rate in use from ``epoch_position`` on (a run's first point is its start, at 0)."""
+        run = self.current
+        if run is None:
+            return
+        run.rates.append((epoch_position, rate))
+        self.curves["lr"].setData([x for x, _ in run.rates], [r for _, r in run.rates])
+        # a constant rate would otherwise be centred in a meaningless +-0.5 band
+        self.lr_plot.setYRange(0, max(r for _, r in run.rates) * 1.15, padding=0)
 
     def add_marker(self, epoch_position: float, text: str) -> None:
         """A labelled vertical line where a callback acted (checkpoint, lr reduced, early stop)."""

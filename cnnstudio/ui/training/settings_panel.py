@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 from cnnstudio.data.registry import DATASETS
 from cnnstudio.training.callback_settings import CALLBACK_OPTIONS, normalize_settings
 from cnnstudio.training.config import DEVICES, OPTIMIZER_DEFAULTS, OPTIMIZERS, PRECISIONS, TrainConfig
+from cnnstudio.training.settings import DEFAULT_VALIDATION_SPLIT
 
 from .. import theme
 from ..panels.param_fields import make_field
@@ -105,13 +106,19 @@ class DatasetBox(QGroupBox):
         return {"name": self.name, "path": self.path.text().strip() or None, "subset": self.subset.value() or None,
                 "validation_split": self.validation.value() / 100, "num_classes": spec.num_classes}
 
-    def apply(self, settings: dict | None) -> None:
+    def apply(self, settings: dict | None, legacy_split: float | None = None) -> None:
+        """Show the project's dataset settings; ``legacy_split`` is an older file's
+        ``training.validation_split``, used when the dataset names none."""
         settings = settings or {}
         index = self.kind.findData(settings.get("name", "mnist"))
         self.kind.setCurrentIndex(max(index, 0))
         self.path.setText(settings.get("path") or "")
-        self.subset.setValue(int(settings.get("subset") or 0))
-        self.validation.setValue(int(round(100 * float(settings.get("validation_split", 0.1)))))
+        subset = settings.get("subset")
+        self.subset.setValue(subset if isinstance(subset, int) and not isinstance(subset, bool) else 0)
+        split = settings.get("validation_split", legacy_split)
+        if isinstance(split, bool) or not isinstance(split, (int, float)):
+            split = DEFAULT_VALIDATION_SPLIT
+        self.validation.setValue(int(round(100 * float(split))))
 
     def show_preview(self, samples: list[tuple]) -> None:
         while self.preview_grid.count():
@@ -167,6 +174,11 @@ class SettingsBox(QGroupBox):
         self.seed.setRange(-1, 2**31 - 1)
         self.seed.setSpecialValueText("random")
         self.deterministic = QCheckBox("deterministic kernels")
+        self.threads = QSpinBox()
+        self.threads.setRange(0, 256)
+        self.threads.setSpecialValueText("auto")
+        self.threads.setToolTip("CPU threads for training. auto measures while it trains and keeps the fastest "
+                                "team size, so a busy machine does not halve the speed")
         self.device_note = QLabel()
         self.device_note.setWordWrap(True)
         form = QFormLayout(self)
@@ -179,20 +191,22 @@ class SettingsBox(QGroupBox):
         form.addRow("Precision", self.precision)
         form.addRow("Seed", self.seed)
         form.addRow("", self.deterministic)
+        form.addRow("CPU threads", self.threads)
         self._devices_known = False
         self.optimizer.currentTextChanged.connect(self._on_optimizer)
         for signal in (self.optimizer.currentIndexChanged, self.learning_rate.valueChanged,
                        self.batch_size.valueChanged, self.epochs.valueChanged, self.device.currentIndexChanged,
-                       self.precision.currentIndexChanged, self.seed.valueChanged, self.deterministic.toggled):
+                       self.precision.currentIndexChanged, self.seed.valueChanged, self.deterministic.toggled,
+                       self.threads.valueChanged):
             signal.connect(self._emit_changed)
         self.apply(None)
 
-    def detect_devices(self) -> None:
-        """Fill the device list with what is available (imports torch, so only when the view opens)."""
+    def show_devices(self, found: list[str]) -> None:
+        """Offer the devices this machine has (``available_devices``, which imports torch: the
+        view calls it off the UI thread)."""
         if self._devices_known:
             return
         self._devices_known = True
-        found = available_devices()
         current = self.device.currentText() or "auto"
         self.device.blockSignals(True)
         self.device.clear()
@@ -207,6 +221,7 @@ class SettingsBox(QGroupBox):
     def config(self) -> TrainConfig:
         """The settings as a checked ``TrainConfig`` (``ValueError`` names a bad field)."""
         data = self.to_dict()
+        data.pop("threads")
         return TrainConfig.from_dict(data)
 
     def to_dict(self) -> dict[str, Any]:
@@ -214,7 +229,7 @@ class SettingsBox(QGroupBox):
                 "batch_size": self.batch_size.value(), "epochs": self.epochs.value(),
                 "device": self.device.currentText() or "auto", "precision": self.precision.currentText(),
                 "seed": None if self.seed.value() < 0 else self.seed.value(),
-                "deterministic": self.deterministic.isChecked()}
+                "deterministic": self.deterministic.isChecked(), "threads": self.threads.value() or "auto"}
 
     def apply(self, settings: dict | None) -> None:
         config = TrainConfig.from_dict({k: v for k, v in (settings or {}).items()
@@ -231,6 +246,8 @@ class SettingsBox(QGroupBox):
         self.precision.setCurrentText(config.precision)
         self.seed.setValue(-1 if config.seed is None else config.seed)
         self.deterministic.setChecked(config.deterministic)
+        threads = (settings or {}).get("threads", "auto")
+        self.threads.setValue(threads if isinstance(threads, int) and not isinstance(threads, bool) else 0)
 
 
 class CallbacksBox(QGroupBox):

@@ -1,7 +1,13 @@
-"""The training view: settings on the left; Train, Pause and Stop with progress;
-live plots, feature maps, filters and results on the right; export of the
-trained model.  The run itself happens on a ``TrainingThread``; this view only
-shows what its signals carry and locks editing while it runs."""
+"""The Train tab: settings on the left; Train, Pause and Stop with progress; live
+plots, feature maps, filters and results on the right; the project's runs and
+export of a trained model.
+
+Training itself runs in a child process (``process.TrainingProcess``) that runs
+the same session as ``python -m cnnstudio train``; this view only shows what
+its events say and, when a run ends, what its folder holds
+(``training.trained_run``).  Settings live in the project (``SetProjectSettings``
+commands); they are checked by the same rules as the CLI's before a run starts.
+"""
 
 from __future__ import annotations
 
@@ -10,33 +16,31 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QMenu, QProgressBar, QPushButton,
                                QScrollArea, QSpinBox, QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from cnnstudio.core.analysis import analyze
-from cnnstudio.core.network import Network
+from cnnstudio.core.project import dumps
+from cnnstudio.training import run_folder as runs
+from cnnstudio.training.progress import format_duration
+from cnnstudio.training.settings import SettingsError, resolve_settings, with_absolute_dataset_path
 
+from .. import theme
 from ..background import BackgroundTask
 from ..commands import SetProjectSettings
 from ..document import NetworkDocument
 from ..settings import config_dir
 from .feature_maps import MapMosaic, SampleView
 from .plots import TrainingPlots
+from .process import TrainingProcess
 from .results import ResultsView
-from .runs import SavedRun, load_runs, load_state_dict, new_run_folder, runs_folder, save_run
 from .settings_panel import CallbacksBox, DatasetBox, SettingsBox
-from .worker import TrainingOutcome, TrainingRequest, TrainingThread
 
 EXPORT_FORMATS = (("TorchScript", "torchscript", "TorchScript (*.pt)"), ("ONNX", "onnx", "ONNX (*.onnx)"),
                   ("state_dict", "state_dict", "PyTorch weights (*.pt)"),
                   ("safetensors", "safetensors", "safetensors (*.safetensors)"),
                   ("PyTorch code", "code", "Python (*.py)"), ("Training script", "train-script", "Python (*.py)"))
-
-
-def _fmt_seconds(seconds: float) -> str:
-    seconds = int(max(seconds, 0))
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 class TrainingView(QWidget):
@@ -47,17 +51,19 @@ class TrainingView(QWidget):
         super().__init__(parent)
         self.document = document
         self.prompter = prompter
-        self.session: TrainingThread | None = None
-        self.snapshot: Network | None = None
+        self.process: TrainingProcess | None = None
+        self.run_folder: Path | None = None     # the folder of the run in progress, or of the last one
+        self.snapshot = None                    # the network being trained (edits during a run cannot reach it)
         self.snapshot_analysis = None
-        self.trained_model = None
-        self.outcome: TrainingOutcome | None = None
-        self.runs: list[SavedRun] = []
-        self.last_status = ""
+        self.trained = None                     # training.trained_run.TrainedRun: the run whose results show
+        self.runs: list[runs.RunRecord] = []
         self.failure = ""
+        self.last_status = ""
         self._tasks: list[BackgroundTask] = []
         self._applying = False
-        self._scratch = config_dir() / "runs" / f"untitled-{int(time.time() * 1000)}"
+        self._started_at = 0.0
+        self._pending_runs_target: Path | None = None
+        self._scratch = self._new_scratch()
         self._build()
         self._connect()
         self.load_project_settings()
@@ -83,8 +89,9 @@ class TrainingView(QWidget):
         self.train_button.setShortcut("F5")
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
+        self.pause_button.setToolTip("Hold the run after the current batch")
         self.stop_button = QPushButton("■ Stop")
-        self.stop_button.setToolTip("Stop after the current batch")
+        self.stop_button.setToolTip("Stop the run: within one batch while it trains, at once while it loads")
         self.export_button = QToolButton()
         self.export_button.setText("Export trained model ▾")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -93,7 +100,8 @@ class TrainingView(QWidget):
             menu.addAction(title).triggered.connect(lambda _=False, f=fmt, ff=file_filter: self.export(f, ff))
         self.export_button.setMenu(menu)
         self.run_box = QComboBox()
-        self.run_box.setToolTip("Runs of this project; choose one to see its results and export it")
+        self.run_box.setToolTip("Runs of this project (from the studio and the command line); choose one to see "
+                                "its results and export it")
         self.run_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.run_box.setMinimumContentsLength(24)  # long run summaries must not widen the window
         controls = QHBoxLayout()
@@ -105,9 +113,9 @@ class TrainingView(QWidget):
         controls.addWidget(self.export_button)
 
         self.epoch_bar = QProgressBar()
-        self.epoch_bar.setFormat("epoch %v / %m")
+        self.epoch_bar.setFormat("no run yet")
         self.batch_bar = QProgressBar()
-        self.batch_bar.setFormat("batch %v / %m")
+        self.batch_bar.setFormat("")
         self.status = QLabel("Ready.")
         self.status.setWordWrap(True)
         # a fixed height: text that changes 10 times a second must not re-layout (and repaint) the plots
@@ -184,7 +192,7 @@ class TrainingView(QWidget):
         self.document.settingsChanged.connect(lambda _key: self.load_project_settings(runs=False))
         self.document.analysisChanged.connect(self._fill_layers)
         self.shared_scale.toggled.connect(self.mosaic.set_shared_scale)
-        self.layer_box.currentIndexChanged.connect(self._refresh_maps_after_training)
+        self.layer_box.currentIndexChanged.connect(self._on_layer_chosen)
         self.sample_box.valueChanged.connect(self._refresh_maps_after_training)
         self.mosaic.hovered.connect(self._on_hover)
         self.mosaic.left.connect(lambda: self.sample_view.set_region(None))
@@ -196,7 +204,7 @@ class TrainingView(QWidget):
         project = self.document.project
         self._applying = True
         try:
-            self.dataset_box.apply(project.dataset)
+            self.dataset_box.apply(project.dataset, (project.training or {}).get("validation_split"))
             training = project.training or {}
             try:
                 self.settings_box.apply(training)
@@ -210,7 +218,10 @@ class TrainingView(QWidget):
         finally:
             self._applying = False
         if runs:  # another project: the previous one's trained model must not be shown or exported with it
-            self.snapshot = self.snapshot_analysis = self.trained_model = self.outcome = None
+            self.snapshot = self.snapshot_analysis = self.trained = None
+            self.export_button.setEnabled(False)
+            if not self.running:
+                self._scratch = self._new_scratch()  # an untitled project's runs are its own
             self.mosaic.set_maps(None)
             self.filters.set_maps(None)
             self.sample_view.set_sample(None)
@@ -221,11 +232,19 @@ class TrainingView(QWidget):
     def _store_dataset(self) -> None:
         if not self._applying:
             self.document.push(SetProjectSettings(self.document, "dataset", self.dataset_box.settings()))
+            self._drop_legacy_split()
 
     def _store_training(self) -> None:
         if not self._applying:
             value = {**self.settings_box.to_dict(), "callbacks": self.callbacks_box.settings()}
             self.document.push(SetProjectSettings(self.document, "training", value))
+
+    def _drop_legacy_split(self) -> None:
+        """An older file kept its validation split under ``training``; once the Train tab stores it
+        under ``dataset``, the old copy must not linger."""
+        training = self.document.project.training
+        if isinstance(training, dict) and "validation_split" in training:
+            self._store_training()
 
     def _fill_layers(self) -> None:
         network = self.snapshot or self.document.network
@@ -243,17 +262,25 @@ class TrainingView(QWidget):
             self.layer_box.setCurrentText(current)
         self.layer_box.blockSignals(False)
 
+    def detect_devices(self) -> None:
+        """Which devices this machine can train on; it imports torch, so off the UI thread."""
+        from .settings_panel import available_devices
+        self.settings_box.device_note.setText("looking for GPUs…")
+        self._background(available_devices, self.settings_box.show_devices,
+                         lambda error: self.settings_box.device_note.setText(f"cannot list devices: {error}"))
+
     # ================================================================== dataset preview
     def preview_dataset(self) -> None:
         settings = self.dataset_box.settings()
         self.dataset_box.fit_label.setText("Loading a preview…")
+        network = self.document.network.copy()
 
         def load():
             from cnnstudio.data.compatibility import check_compatibility
             from cnnstudio.data.preview import preview_samples
             from cnnstudio.data.registry import load_dataset
             dataset = load_dataset(settings["name"], path=settings["path"], split="train", subset=200, seed=0)
-            problems = [str(p) for p in check_compatibility(analyze(self.document.network), dataset.sample_shape,
+            problems = [str(p) for p in check_compatibility(analyze(network), dataset.sample_shape,
                                                              dataset.num_classes)]
             return preview_samples(dataset, per_class=2, seed=0), problems
 
@@ -262,28 +289,39 @@ class TrainingView(QWidget):
             self.dataset_box.show_preview(samples)
             self.dataset_box.show_fit(problems)
 
-        def failed(error: Exception) -> None:
-            self.dataset_box.show_fit([str(error)])
-
-        self._background(load, done, failed)
+        self._background(load, done, lambda error: self.dataset_box.show_fit([str(error)]))
 
     def wait_for_background(self, milliseconds: int = 60000) -> None:
-        """Let exports and previews still running finish before the window goes away."""
+        """Let exports, previews and run loading finish before the window goes away."""
         for task in list(self._tasks):
             task.wait(milliseconds)
 
     def _background(self, function, on_done, on_error) -> None:
         task = BackgroundTask(function, on_done, on_error, self)
         self._tasks.append(task)
-        task.finished.connect(lambda: self._tasks.remove(task) if task in self._tasks else None)
+        task.finished.connect(lambda: self._forget_task(task))
         task.start()
+
+    def _forget_task(self, task: BackgroundTask) -> None:
+        if task in self._tasks:
+            self._tasks.remove(task)
+        task.deleteLater()  # its thread has ended: neither outlives the job
 
     # ================================================================== running
     @property
     def running(self) -> bool:
-        return self.session is not None and self.session.is_running()
+        return self.process is not None
+
+    @staticmethod
+    def _new_scratch() -> Path:
+        """Where an untitled project's runs wait until it is saved."""
+        return config_dir() / "runs" / f"untitled-{time.strftime('%Y%m%d-%H%M%S')}-{time.monotonic_ns() % 10**9}"
+
+    def runs_base(self) -> Path:
+        return runs.runs_dir(self.document.path) if self.document.path else self._scratch
 
     def start(self) -> bool:
+        """Check the network and settings as the CLI would, then start the run's process."""
         if self.running:
             return False
         analysis = self.document.analysis
@@ -291,57 +329,59 @@ class TrainingView(QWidget):
             problems = "\n".join(d.text for d in analysis.errors) or "The network has no output layer."
             self.prompter.error("Cannot train", f"Fix these problems first:\n{problems}")
             return False
+        project = self.document.project
+        base_dir = self.document.path.parent if self.document.path else None
         try:
-            config = self.settings_box.config()
-        except ValueError as error:
+            settings = resolve_settings(project.dataset, project.training, where="The Train tab",
+                                        base_dir=base_dir)
+        except SettingsError as error:
             self.prompter.error("Cannot train", str(error))
             return False
-        dataset = self.dataset_box.settings()
-        if dataset["path"] is None and self.dataset_box.path.isEnabled():
-            self.prompter.error("Cannot train", "Choose the dataset's folder or file first (Browse…).")
+        try:
+            self.run_folder = runs.new_run_folder(self.runs_base())
+            copy = self.run_folder / runs.PROJECT_FILE
+            from cnnstudio.core.atomic_file import write_atomic
+            write_atomic(copy, dumps(with_absolute_dataset_path(project, base_dir)))
+        except (OSError, runs.RunFolderError) as error:
+            self.prompter.error("Cannot train", f"The run's folder cannot be written: {error}")
             return False
         self.snapshot = self.document.network.copy()
         self.snapshot_analysis = analyze(self.snapshot)
-        self.run_folder = new_run_folder(runs_folder(self.document.path, self._scratch))
-        from cnnstudio.training.callback_settings import make_callbacks
-        callbacks = make_callbacks(self.callbacks_box.settings(), self.run_folder,
-                                   has_validation=dataset["validation_split"] > 0)
+        config = settings.config
         label = f"run {len(self.runs) + 1} · {config.optimizer} lr {config.learning_rate:g}"
-        request = TrainingRequest(self.snapshot, config, dataset["name"], dataset["path"], dataset["subset"],
-                                  dataset["validation_split"], probe_layers=self._probe_layers(),
-                                  probe_index=self.sample_box.value(), callbacks=callbacks, label=label)
-        self.request = request
-        self.session = TrainingThread(request, self)
-        worker = self.session.worker
-        worker.started.connect(self._on_started)
-        worker.batchMetrics.connect(self.plots.add_batches)
-        worker.epochEnd.connect(self._on_epoch_end)
-        worker.progress.connect(self._on_progress)
-        worker.featureMaps.connect(self._on_feature_maps)
-        worker.filters.connect(self._on_filters)
-        worker.probeSample.connect(lambda sample: self.sample_view.set_sample(sample, "the sample being probed"))
-        worker.marker.connect(self.plots.add_marker)
-        worker.status.connect(self.status.setText)
-        worker.finished.connect(self._on_finished)
-        worker.failed.connect(self._on_failed)
+        process = self.process = TrainingProcess(self.run_folder, self)
+        process.phaseChanged.connect(self._on_phase)
+        process.started.connect(self._on_started)
+        process.sample.connect(lambda sample, caption: self.sample_view.set_sample(sample[0] if sample.ndim == 4
+                                                                                   else sample, caption))
+        process.batches.connect(self.plots.add_batches)
+        process.progress.connect(self._on_progress)
+        process.epochEnded.connect(self._on_epoch_end)
+        process.marker.connect(self.plots.add_marker)
+        process.maps.connect(self._on_feature_maps)
+        process.filters.connect(self._on_filters)
+        process.ended.connect(self._on_ended)
         self.plots.start_run(label)
         self.failure = ""
         self.epoch_bar.setRange(0, config.epochs)
         self.epoch_bar.setValue(0)
+        self.epoch_bar.setFormat(f"Epoch 1/{config.epochs}")
+        self.batch_bar.setRange(0, 1)
         self.batch_bar.setValue(0)
+        self.batch_bar.setFormat("starting…")
+        self.status.setText("Starting the training process…")
+        self._started_at = time.monotonic()
         self._set_running(True)
-        self.session.start()
+        process.start(copy, label=label, probe_layer=self.layer_box.currentText() or None,
+                      probe_index=self.sample_box.value())
         return True
-
-    def _probe_layers(self) -> list[str]:
-        chosen = self.layer_box.currentText()
-        return [chosen] if chosen else []
 
     def _set_running(self, running: bool) -> None:
         self.train_button.setEnabled(not running)
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
-        self.export_button.setEnabled(not running and self._current_weights() is not None)
+        self.export_button.setEnabled(not running and self.trained is not None)
+        self.run_box.setEnabled(not running)
         for box in (self.dataset_box, self.settings_box, self.callbacks_box):
             box.setEnabled(not running)
         if not running:
@@ -350,44 +390,58 @@ class TrainingView(QWidget):
         self.runningChanged.emit(running)
 
     def _on_pause(self, paused: bool) -> None:
-        if self.session is None:
+        if self.process is None:
             return
         if paused:
-            self.session.worker.pause()
+            self.process.pause()
             self.pause_button.setText("Resume")
             self.status.setText("Paused after the current batch; press Resume to go on.")
         else:
-            self.session.worker.resume()
+            self.process.resume()
             self.pause_button.setText("Pause")
+            self.status.setText(self.last_status or "Training…")
 
     def stop(self) -> None:
-        if self.session is not None:
-            self.session.worker.request_stop()
-            self.session.worker.resume()
-            self.status.setText("Stopping after the current batch…")
+        if self.process is not None:
+            self.process.stop()
+            self.status.setText("Stopping…" if self.process.phase != "training"
+                                else "Stopping after the current batch…")
 
     def stop_and_wait(self, milliseconds: int = 60000) -> bool:
-        """For closing the window: stop the run and wait for its thread (events keep flowing)."""
-        if self.session is None:
+        """For closing the window: stop the run and wait until its process has ended."""
+        if self.process is None:
             return True
-        self.stop()
-        # the session quits the thread itself: the worker's finished -> thread.quit connection is
-        # queued to this (blocked) UI thread, so waiting on the thread alone would wait out the limit
-        ended = self.session.stop_and_wait(milliseconds)
+        process = self.process
+        process.stop()
+        ended = process.wait(milliseconds)
         from PySide6.QtWidgets import QApplication
-        QApplication.processEvents()
+        QApplication.processEvents()  # the process's last output and its ended signal
         return ended
 
-    def _on_started(self, params: dict) -> None:
-        self.batch_bar.setRange(0, int(params.get("steps", 1)))
-        self.plots.set_epochs(int(params.get("epochs", 1)))
+    def _on_phase(self, phase: str, text: str) -> None:
+        if phase != "training":
+            self.status.setText(text)
+
+    def _on_started(self, event: dict) -> None:
+        params = event.get("params", {})
+        steps, epochs = int(params.get("steps", 1)), int(params.get("epochs", 1))
+        self.batch_bar.setRange(0, steps)
+        self.batch_bar.setFormat(f"batch 0/{steps}")
+        self.plots.set_epochs(epochs)
+        if event.get("lr") is not None:
+            self.plots.add_learning_rate(0.0, float(event["lr"]))
 
     def _on_progress(self, info: dict) -> None:
-        self.epoch_bar.setValue(int(info["epoch"]))
-        self.batch_bar.setRange(0, int(info["steps"]))
-        self.batch_bar.setValue(int(info["batch"]))
-        self.last_status = (f"Epoch {info['epoch'] + 1}/{info['epochs']} · batch {info['batch']}/{info['steps']} · "
-                            f"{info['samples_per_second']:,.0f} samples/s · ETA {_fmt_seconds(info['eta'])}")
+        epoch, epochs, batch, steps = (int(info[key]) for key in ("epoch", "epochs", "batch", "steps"))
+        self.epoch_bar.setValue(epoch)
+        self.epoch_bar.setFormat(f"Epoch {epoch + 1}/{epochs}")
+        self.batch_bar.setRange(0, steps)
+        self.batch_bar.setValue(batch)
+        self.batch_bar.setFormat(f"batch {batch}/{steps}")
+        threads = info.get("threads")
+        self.last_status = (f"Epoch {epoch + 1}/{epochs} · batch {batch}/{steps} · "
+                            f"{info['samples_per_second']:,.0f} samples/s · ETA {format_duration(info['eta'])}"
+                            + (f" · {threads} CPU thread{'s' if threads != 1 else ''}" if threads else ""))
         if not self.pause_button.isChecked():
             self.status.setText(self.last_status)
 
@@ -395,100 +449,88 @@ class TrainingView(QWidget):
         self.plots.add_epoch(epoch, logs)
         self.epoch_bar.setValue(epoch + 1)
 
-    def _on_feature_maps(self, maps: dict) -> None:
-        name = self.layer_box.currentText()
-        if name in maps:
-            self.mosaic.set_maps(maps[name], f"{name} {maps[name].shape}")
+    def _on_layer_chosen(self) -> None:
+        if self.process is not None:
+            self.process.set_layer(self.layer_box.currentText() or None)
+        else:
+            self._refresh_maps_after_training()
+
+    def _on_feature_maps(self, layer: str, maps: np.ndarray) -> None:
+        if layer == self.layer_box.currentText():
+            self.mosaic.set_maps(maps, f"{layer} {tuple(maps.shape)}")
 
     def _on_filters(self, filters: np.ndarray) -> None:
         rgb = filters.shape[1] == 3
-        maps = filters if rgb else filters[:, 0]
-        self.filters.set_maps(maps, "first-layer filters", rgb=rgb)
+        self.filters.set_maps(filters if rgb else filters[:, 0], "first-layer filters", rgb=rgb)
 
-    def _on_finished(self, outcome: TrainingOutcome) -> None:
-        self.outcome = outcome
-        status = "stopped" if self.session.worker.trainer and self.session.worker.trainer.interrupted else "finished"
-        self._keep_model(outcome.state_dict)
-        run = SavedRun(self.run_folder, self.request.label, status, outcome.history, outcome.epochs,
-                       self.settings_box.to_dict(), self.dataset_box.settings(), outcome.classes)
+    def _on_ended(self, status: str, message: str) -> None:
+        self.plots.flush()
+        seconds = time.monotonic() - self._started_at
+        if self.process is not None:
+            self.process.deleteLater()  # its QProcess is already gone; nothing of the run outlives it
+        self.process = None
+        self._set_running(False)
         try:
-            save_run(run, outcome.state_dict)
-        except OSError as error:
-            self.prompter.error("Cannot keep the run", f"{self.run_folder}: {error}")
-        self.runs.append(run)
-        self._fill_runs(select_last=True)
-        self.results.show_results(outcome.val_x, outcome.val_y, outcome.probabilities, outcome.classes)
-        self._refresh_maps_after_training()
-        accuracy = outcome.history.get("val_accuracy") or outcome.history.get("accuracy") or [float("nan")]
-        self.status.setText(f"Run {status} in {_fmt_seconds(outcome.seconds)}: accuracy {accuracy[-1]:.4f}. "
-                            f"Weights, log and settings kept in {self.run_folder}.")
-        self._end_session()
+            record = runs.read_record(self.run_folder)
+        except runs.RunFolderError:
+            record = runs.RunRecord(self.run_folder, label=self.run_folder.name, status=status, message=message)
+        self.runs.append(record)
+        self._fill_runs(select=len(self.runs) - 1 if record.has_weights else None)
+        self._move_runs_if_saved_meanwhile()
+        if status == runs.FAILED:
+            self.failure = message
+            self.status.setText(f"<span style='color:{theme.ERROR_COLOR}'>Run failed: "
+                                f"{html.escape(message.splitlines()[0] if message else 'no reason given')}</span> "
+                                "The project is unchanged.")
+            self.prompter.error("Training failed", (message or "The run ended without a reason.")
+                                + "\n\nThe project is unchanged.")
+        else:
+            result = record.result_text()
+            self.status.setText(f"Run {status} in {format_duration(seconds)}" + (f": {result}." if result else ".")
+                                + f" Kept in {record.folder}.")
         self.runFinished.emit(status)
 
-    def _on_failed(self, message: str) -> None:
-        self.failure = message
-        run = SavedRun(self.run_folder, self.request.label, "failed", {}, [], self.settings_box.to_dict(),
-                       self.dataset_box.settings(), message=message)
-        try:
-            save_run(run, None)
-        except OSError:
-            pass
-        self.runs.append(run)  # listed now as it will be after reopening the project
-        self._fill_runs(select_last=False)
-        self.status.setText(f"<span style='color:#E53935'>Run failed: {html.escape(message.splitlines()[0])}"
-                            "</span> The project is unchanged.")
-        self._end_session()
-        self.prompter.error("Training failed", message + "\n\nThe project is unchanged.")
-        self.runFinished.emit("failed")
-
-    def _end_session(self) -> None:
-        self.plots.flush()
-        session = self.session
-        if session is not None:
-            session.thread.wait(30000)
-        self._set_running(False)
-        self.session = None
-
     # ================================================================== after training
-    def _keep_model(self, state_dict: dict) -> None:
-        from cnnstudio.core.build import build_model
-        model = build_model(self.snapshot)
-        model.load_state_dict(state_dict)
-        self.trained_model = model.eval()
+    def _show_trained(self, trained) -> None:
+        """A run's model and predictions, loaded from its folder, become what the tabs show."""
+        from ..torch_threads import use_one_thread_here
+        use_one_thread_here()
+        self.trained = trained
+        self.snapshot = trained.network
+        self.snapshot_analysis = analyze(trained.network)
+        self._fill_layers()
+        if trained.has_predictions:
+            self.results.show_results(trained.x, trained.y, trained.probabilities, trained.classes)
+        self._refresh_maps_after_training()
+        self.export_button.setEnabled(not self.running)
 
     def _refresh_maps_after_training(self) -> None:
-        if self.trained_model is None or self.outcome is None or self.running:
+        trained = self.trained
+        if trained is None or self.running or not trained.has_predictions:
             return
-        x = self.outcome.val_x
-        if not len(x):
-            return
-        index = min(self.sample_box.value(), len(x) - 1)
-        self._show_maps_for(x[index:index + 1], f"validation sample #{index} "
-                                                f"({self.outcome.classes[int(self.outcome.val_y[index])]})")
+        index = min(self.sample_box.value(), len(trained.x) - 1)
+        label = trained.classes[int(trained.y[index])] if trained.classes else str(int(trained.y[index]))
+        self._show_maps_for(trained.x[index:index + 1], f"{trained.split} sample #{index} ({label})")
 
     def _show_maps_for(self, sample: np.ndarray, caption: str) -> None:
         from cnnstudio.training.probes import FeatureMapProbe, first_layer_filters
+        model = self.trained.model
         name = self.layer_box.currentText()
-        if name and name in self.trained_model.layer_names:
-            maps = FeatureMapProbe(self.trained_model, [name]).capture(sample)
+        if name and name in model.layer_names:
+            maps = FeatureMapProbe(model, [name]).capture(sample)
             self.mosaic.set_maps(maps[name][0], name)
         self.sample_view.set_sample(sample[0], caption)
         try:
-            self._on_filters(first_layer_filters(self.trained_model))
+            self._on_filters(first_layer_filters(model))
         except ValueError:
             pass
 
     def predict_drawing(self, sample: np.ndarray) -> None:
-        if self.trained_model is None:
+        if self.trained is None:
             self.status.setText("Train a network (or choose a finished run) to classify drawings.")
             return
-        import torch
-        with torch.no_grad():
-            probabilities = self.trained_model(torch.from_numpy(sample[None].astype(np.float32))).numpy()[0]
-        if not self.trained_model.final_softmax:
-            probabilities = np.exp(probabilities - probabilities.max())
-            probabilities /= probabilities.sum()
-        self.results.show_prediction(probabilities)
+        from cnnstudio.training.trained_run import class_probabilities
+        self.results.show_prediction(class_probabilities(self.trained.model, sample[None])[0])
         self._show_maps_for(sample[None], "your drawing")
 
     def _on_hover(self, channel: int, row: int, column: int, value: float) -> None:
@@ -509,80 +551,101 @@ class TrainingView(QWidget):
                      f"(receptive field {field.text()})")
         self.hover_label.setText(text)
 
-    # ================================================================== runs and export
+    # ================================================================== the project's runs
     def _load_runs(self) -> None:
-        self.runs = load_runs(runs_folder(self.document.path, self._scratch)) if self.document.path else []
+        self.runs = runs.list_runs(self.runs_base())
         self.plots.start_run("")
-        for run in self.runs:
-            self.plots.start_run(run.label)
-            for index, epoch in enumerate(run.epochs):
-                self.plots.add_epoch(epoch, {k: v[index] for k, v in run.history.items() if index < len(v)})
-        self._fill_runs(select_last=True)
-        if self.runs:  # the box shows the last run as chosen: load it, as choosing it would
-            self._on_run_chosen(len(self.runs) - 1)
+        for record in self.runs:
+            if not record.epochs:
+                continue
+            self.plots.start_run(record.label)
+            for index, epoch in enumerate(record.epochs):
+                self.plots.add_epoch(epoch, {k: v[index] for k, v in record.history.items() if index < len(v)})
+        last_with_weights = next((i for i in range(len(self.runs) - 1, -1, -1) if self.runs[i].has_weights), None)
+        self._fill_runs(select=last_with_weights)
 
-    def _fill_runs(self, select_last: bool) -> None:
+    def _fill_runs(self, select: int | None) -> None:
         self.run_box.blockSignals(True)
         self.run_box.clear()
-        for run in self.runs:
-            self.run_box.addItem(run.summary())
-            settings = ", ".join(f"{k} {v}" for k, v in run.settings.items() if k != "callbacks")
-            dataset = run.dataset.get("name", "?")
-            subset = run.dataset.get("subset")
-            self.run_box.setItemData(self.run_box.count() - 1,
-                                     f"{run.label}\ndataset {dataset}{f' ({subset} samples)' if subset else ''}\n"
-                                     f"{settings}{chr(10) + run.message if run.message else ''}",
-                                     Qt.ItemDataRole.ToolTipRole)
-        if select_last and self.runs:
-            self.run_box.setCurrentIndex(len(self.runs) - 1)
+        for record in self.runs:
+            self.run_box.addItem(record.summary())
+            dataset = record.dataset.get("name", "?")
+            subset = record.dataset.get("subset")
+            training = record.settings.get("training", {})
+            settings = ", ".join(f"{k} {training[k]}" for k in ("optimizer", "learning_rate", "batch_size", "epochs")
+                                 if k in training)
+            lines = [record.label, f"{record.kind} · {record.status} · {record.id}",
+                     f"dataset {dataset}{f' ({subset} samples)' if subset else ''}"]
+            lines += [settings] if settings else []
+            lines += [record.message] if record.message else []
+            self.run_box.setItemData(self.run_box.count() - 1, "\n".join(lines), Qt.ItemDataRole.ToolTipRole)
         self.run_box.blockSignals(False)
-        self.export_button.setEnabled(not self.running and self._current_weights() is not None)
+        if select is not None and self.runs:
+            self.run_box.setCurrentIndex(select)
+            self._on_run_chosen(select)
 
     def _on_run_chosen(self, index: int) -> None:
         if not 0 <= index < len(self.runs) or self.running:
             return
-        run = self.runs[index]
-        if run.weights.exists():
-            try:
-                self.snapshot = self.document.network.copy()
-                self.snapshot_analysis = analyze(self.snapshot)
-                self._keep_model(load_state_dict(run))
-            except (OSError, ValueError, RuntimeError) as error:
-                self.trained_model = None
-                self.status.setText(f"That run's weights no longer fit the network ({error}).")
-        self.export_button.setEnabled(self._current_weights() is not None)
+        record = self.runs[index]
+        if not record.has_weights:
+            self.trained = None
+            self.export_button.setEnabled(False)
+            self.status.setText(f"{record.summary()}: no weights to show" +
+                                (f" ({record.message})." if record.message else "."))
+            return
+
+        def load():
+            from cnnstudio.training.trained_run import load_trained_run
+            return load_trained_run(record)
+
+        def failed(error: Exception) -> None:
+            self.trained = None
+            self.export_button.setEnabled(False)
+            self.status.setText(f"That run cannot be shown: {error}")
+
+        self._background(load, self._show_trained, failed)
 
     def keep_runs_with(self, project_path: Path) -> None:
-        """An untitled project was saved: its runs move next to the file."""
-        from .runs import move_runs
-        target = runs_folder(project_path, self._scratch)
-        move_runs(self._scratch, target)
-        for run in self.runs:
-            if run.folder.parent == self._scratch:
-                run.folder = target / run.folder.name
+        """An untitled project was saved: its runs move next to the file (after a run in
+        progress has ended, so its process never loses its folder)."""
+        self._pending_runs_target = runs.runs_dir(project_path)
+        if not self.running:
+            self._move_runs_if_saved_meanwhile()
 
-    def _current_weights(self):
-        return self.trained_model.state_dict() if self.trained_model is not None else None
+    def _move_runs_if_saved_meanwhile(self) -> None:
+        target, self._pending_runs_target = self._pending_runs_target, None
+        if target is None:
+            return
+        moved = {folder.name: folder for folder in runs.move_runs(self._scratch, target)}
+        for record in self.runs:
+            if record.folder.name in moved and record.folder.parent == self._scratch:
+                record.folder = moved[record.folder.name]
+        if self.trained is not None and self.trained.record.folder.name in moved:
+            self.trained.record.folder = moved[self.trained.record.folder.name]
+        if self.run_folder is not None and self.run_folder.name in moved:
+            self.run_folder = moved[self.run_folder.name]
 
+    # ================================================================== export
     def export(self, fmt: str, file_filter: str) -> None:
-        weights = self._current_weights()
-        if weights is None:
+        if self.trained is None:
             self.prompter.error("Nothing to export", "Train the network first, or choose a finished run.")
             return
         stem = self.document.path.stem if self.document.path else "model"
+        folder = self.document.path.parent if self.document.path else Path.home()
         suffix = file_filter.split("(*")[1].rstrip(")")
-        path = self.prompter.save_path(str(Path.home() / f"{stem}{suffix}"), file_filter, f"Export {fmt}")
+        path = self.prompter.save_path(str(folder / f"{stem}{suffix}"), file_filter, f"Export {fmt}")
         if not path:
             return
-        network, title = self.snapshot or self.document.network, self.document.project.name or None
+        network, weights = self.trained.network, self.trained.model.state_dict()
+        title = self.document.project.name or None
         self.status.setText(f"Exporting {fmt}…")
 
         def work():
             from cnnstudio.training.export import export_model
             return export_model(network, weights, fmt, path, title=title)
 
-        self._background(work, lambda written: self._exported(written),
-                         lambda error: self.prompter.error("Export failed", str(error)))
+        self._background(work, self._exported, lambda error: self.prompter.error("Export failed", str(error)))
 
     def _exported(self, written) -> None:
         self.status.setText(f"Exported {written}")
