@@ -133,6 +133,8 @@ class MainWindow(QMainWindow):
                                                 "Open an ONNX file or a PyTorch module as a new project")
         self.export_code_action = self._action("Export PyTorch &Code…", self.export_code, "Ctrl+E",
                                                "Write the network as a standalone PyTorch module")
+        self.export_keras_action = self._action("Export &Keras Code…", self.export_keras_code, None,
+                                                "Write the network as a Keras 3 script")
         self.quit_action = self._action("&Quit", self.close, S.Quit)
         self.undo_action = stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(S.Undo)
@@ -181,6 +183,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.save_action)
         file_menu.addAction(self.save_as_action)
         file_menu.addAction(self.export_code_action)
+        file_menu.addAction(self.export_keras_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
 
@@ -439,6 +442,10 @@ class MainWindow(QMainWindow):
     def import_model(self) -> bool:
         from .import_model import import_model_into
         return import_model_into(self)
+
+    def export_keras_code(self) -> bool:
+        from .keras_export import export_keras_code
+        return export_keras_code(self)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()

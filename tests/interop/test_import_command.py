@@ -13,7 +13,7 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from conftest import SAMPLES_FILE
+from import_helpers import SAMPLES_FILE
 from onnx import TensorProto, helper, numpy_helper
 from sample_modules import INPUT_SHAPE, SAMPLES, randomized
 from test_onnx_patterns import einsum_model

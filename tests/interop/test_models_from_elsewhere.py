@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import SAMPLES_FILE, export_with_torch, graph_of, run_imported
+from import_helpers import SAMPLES_FILE, export_with_torch, graph_of, run_imported
 from sample_modules import INPUT_SHAPE, SAMPLES, randomized
 from torch import nn
 

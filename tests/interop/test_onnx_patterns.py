@@ -10,7 +10,7 @@ import onnx
 import onnxruntime
 import pytest
 import torch
-from conftest import run_imported
+from import_helpers import run_imported
 from onnx import TensorProto, helper, numpy_helper
 
 from cnnstudio.core.layers import CATALOG

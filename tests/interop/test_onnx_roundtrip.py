@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import graph_of, run_imported, without_dropout
+from import_helpers import graph_of, run_imported, without_dropout
 
 from cnnstudio.core.build import build_model
 from cnnstudio.core.project import load_project

@@ -10,7 +10,7 @@ from torch import nn
 from cnnstudio.interop.model_import import ModelImportError, UnsupportedModelError
 from cnnstudio.interop.torch_import import import_module
 from cnnstudio.interop.torch_source import module_classes
-from conftest import SAMPLES_FILE
+from import_helpers import SAMPLES_FILE
 
 
 class Branchy(nn.Module):
@@ -111,7 +111,7 @@ def test_adaptive_average_pooling_to_a_fixed_size():
     assert pool.type in ("AdaptiveAvgPool2D", "AvgPool2D")
     if "AdaptiveAvgPool2D" in CATALOG:
         uneven = import_module(Adaptive(3), (3, 10, 10))
-        from conftest import run_imported
+        from import_helpers import run_imported
         torch.testing.assert_close(run_imported(uneven, x), Adaptive(3)(x))
     else:
         assert pool.params["kernel_size"] == [2, 2] and pool.params["strides"] is None
