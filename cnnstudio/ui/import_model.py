@@ -1,5 +1,6 @@
-"""File > Import Model...: a model made elsewhere (ONNX, a PyTorch module) becomes a new
-project with its weights kept as a run, opened in the window, with a report.
+"""File > Import Model...: a model made elsewhere (any format with an importer: ONNX, a
+PyTorch module, Keras) becomes a new project with its weights kept as a run, opened in the
+window, with a report.
 
 Every question goes through the window's ``prompter``, so tests script the answers.
 A ``.py`` file is run only after the user has named its class and input shape AND

@@ -130,7 +130,7 @@ class MainWindow(QMainWindow):
         self.save_action = self._action("&Save", self.save, S.Save, "Save the project")
         self.save_as_action = self._action("Save &As…", self.save_as, S.SaveAs, "Save under a new name")
         self.import_model_action = self._action("&Import Model…", self.import_model, None,
-                                                "Open an ONNX file or a PyTorch module as a new project")
+                                                "Open an ONNX, PyTorch or Keras model as a new project")
         self.export_code_action = self._action("Export PyTorch &Code…", self.export_code, "Ctrl+E",
                                                "Write the network as a standalone PyTorch module")
         self.export_keras_action = self._action("Export &Keras Code…", self.export_keras_code, None,
