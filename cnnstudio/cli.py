@@ -189,13 +189,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _shape(text: str) -> tuple[int, ...]:
+    from cnnstudio.interop.model_import import ModelImportError, parse_input_shape
     try:
-        shape = tuple(int(part) for part in text.replace("x", ",").split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected sizes such as 1,28,28 (C,H,W), got {text!r}") from None
-    if not shape or any(size < 1 for size in shape):
-        raise argparse.ArgumentTypeError(f"expected positive sizes such as 1,28,28 (C,H,W), got {text!r}")
-    return shape
+        return parse_input_shape(text)
+    except ModelImportError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

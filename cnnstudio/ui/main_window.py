@@ -129,6 +129,8 @@ class MainWindow(QMainWindow):
         self.open_action = self._action("&Open…", self.open_dialog, S.Open, "Open a .cnnproj project")
         self.save_action = self._action("&Save", self.save, S.Save, "Save the project")
         self.save_as_action = self._action("Save &As…", self.save_as, S.SaveAs, "Save under a new name")
+        self.import_model_action = self._action("&Import Model…", self.import_model, None,
+                                                "Open an ONNX, PyTorch or Keras model as a new project")
         self.export_code_action = self._action("Export PyTorch &Code…", self.export_code, "Ctrl+E",
                                                "Write the network as a standalone PyTorch module")
         self.export_keras_action = self._action("Export &Keras Code…", self.export_keras_code, None,
@@ -176,6 +178,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addAction(self.import_model_action)
         file_menu.addSeparator()
         file_menu.addAction(self.save_action)
         file_menu.addAction(self.save_as_action)
@@ -373,6 +376,10 @@ class MainWindow(QMainWindow):
 
     def export_code(self) -> bool:
         return self.files.export_code()
+
+    def import_model(self) -> bool:
+        from .import_model import import_model_into
+        return import_model_into(self)
 
     def export_keras_code(self) -> bool:
         from .keras_export import export_keras_code
