@@ -46,10 +46,23 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from cnnstudio.core.summary import format_summary, summary_json
     project = _load(args.project)
     analysis = analyze(project.network, num_classes=_num_classes(project))
+    if args.style == "keras":
+        return _keras_summary(args, project, analysis)
     if args.json:
         print(json.dumps(summary_json(project.network, analysis, args.batch_size), indent=2))
     else:
         sys.stdout.write(format_summary(project.network, analysis, args.order, args.batch_size))
+    return 0
+
+
+def _keras_summary(args: argparse.Namespace, project, analysis) -> int:
+    from cnnstudio.interop.keras_summary import format_keras_summary
+    if args.json:
+        raise UserError("--style keras prints Keras's text table; leave out --json")
+    try:
+        sys.stdout.write(format_keras_summary(project.network, analysis, title=project.name or None))
+    except ValueError as error:  # network problems, or a layer Keras cannot express
+        raise UserError(f"{args.project}: no Keras summary: {error}") from None
     return 0
 
 
@@ -64,6 +77,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from cnnstudio.training.export_errors import ExportError
     if args.format == "code":
         _check_output(str(code_weights_path(target)), args.force)
+    if args.format == "keras" and args.weights is not None:
+        from cnnstudio.interop.keras_export import keras_weights_path
+        _check_output(str(keras_weights_path(target)), args.force)
     if args.weights is not None and not Path(args.weights).is_file():
         raise UserError(f"{args.weights}: the weights file does not exist")
     with warnings.catch_warnings(record=True) as notes:
@@ -98,6 +114,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from cnnstudio.core.project import ProjectError
     from cnnstudio.data.dataset import DatasetError
     from cnnstudio.training.errors import DataMismatchError, TrainingError
+    from cnnstudio.training.memory_check import NotEnoughMemoryError
     from cnnstudio.training.settings import FLAGS, Override, SettingsError
 
     given = {"dataset": args.dataset, "subset": args.subset, "validation_split": args.validation_split,
@@ -107,7 +124,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     overrides = {name: Override(value, FLAGS[name]) for name, value in given.items() if value is not None}
     try:
         return _train(args, overrides)
-    except (ProjectError, SettingsError, DatasetError, DataMismatchError) as error:
+    except (ProjectError, SettingsError, DatasetError, DataMismatchError, NotEnoughMemoryError) as error:
         raise UserError(str(error)) from None
     except TrainingError as error:
         print(f"cnnstudio: training failed: {error}", file=sys.stderr)
@@ -208,13 +225,11 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def _shape(text: str) -> tuple[int, ...]:
+    from cnnstudio.interop.model_import import ModelImportError, parse_input_shape
     try:
-        shape = tuple(int(part) for part in text.replace("x", ",").split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected sizes such as 1,28,28 (C,H,W), got {text!r}") from None
-    if not shape or any(size < 1 for size in shape):
-        raise argparse.ArgumentTypeError(f"expected positive sizes such as 1,28,28 (C,H,W), got {text!r}")
-    return shape
+        return parse_input_shape(text)
+    except ModelImportError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -273,14 +288,17 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--order", choices=("torch", "keras"), default="torch",
                          help="shape order: torch (C, H, W) or keras (H, W, C)")
     summary.add_argument("--batch-size", type=_positive, default=1, help="batch size for the memory figures")
+    summary.add_argument("--style", choices=("studio", "keras"), default="studio",
+                         help="keras: the table exactly as Keras's model.summary() prints the Keras export")
     summary.set_defaults(run=cmd_summary)
 
     export = commands.add_parser("export", help="write the network in another format")
     export.add_argument("project", metavar="PROJECT", help="a .cnnproj file")
     export.add_argument("--format", required=True,
-                        choices=("code", "torchscript", "onnx", "state_dict", "safetensors", "train-script"),
+                        choices=("code", "torchscript", "onnx", "state_dict", "safetensors", "train-script", "keras"),
                         help="code: a standalone PyTorch module; torchscript/onnx/state_dict/safetensors: the "
-                             "model with --weights; train-script: a plain PyTorch training script (torchrun-ready)")
+                             "model with --weights; train-script: a plain PyTorch training script (torchrun-ready); "
+                             "keras: a Keras 3 script (with --weights, a .weights.h5 beside it)")
     export.add_argument("--weights", metavar="FILE", help="trained weights (.pt state_dict or .safetensors)")
     export.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write")
     export.add_argument("--class-name", default="Net", help="name of the generated class")

@@ -26,6 +26,7 @@ FORBIDDEN = {
     "data": QT_MODULES + ("cnnstudio.training", "cnnstudio.ui"),
     "training": QT_MODULES + ("cnnstudio.ui",),
     "lab": QT_MODULES + ("cnnstudio.ui",),
+    "interop": QT_MODULES + ("cnnstudio.ui", "cnnstudio.lab", "keras", "tensorflow"),
 }
 
 # layer -> packages it may only import inside functions, never while the module loads

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from .groups import Group, GroupError, Groups
+from .layer_names import LayerNames
 from .layers import name_problem, spec_for
 from .network import Network
 
@@ -104,7 +105,9 @@ def plan_paste(network: Network, fragment: dict[str, Any], offset: tuple[float, 
 
     owner = {node_id: g["id"] for g in group_items for node_id in g["nodes"]}
     next_number = int(network.next_free_id()[1:])
-    taken = {n.name for n in network.nodes}
+    names = LayerNames()
+    for node in network.nodes:
+        names.add(node.name)
     new_ids: dict[str, str] = {}
     planned: list[PlannedNode] = []
     for item in fragment.get("nodes", []):
@@ -117,14 +120,11 @@ def plan_paste(network: Network, fragment: dict[str, Any], offset: tuple[float, 
         old_prefix, new_prefix = "_".join(old_chain) + "_", "_".join(new_chain) + "_"
         if old_chain and new_chain and name.startswith(old_prefix):
             renamed = new_prefix + name[len(old_prefix):]
-            if renamed not in taken and name_problem(renamed) is None:
+            if renamed not in names and name_problem(renamed) is None:
                 name = renamed
-        if not name or name in taken:
-            number_ = 1
-            while f"{spec.name_prefix}_{number_}" in taken:
-                number_ += 1
-            name = f"{spec.name_prefix}_{number_}"
-        taken.add(name)
+        if not name or name in names:
+            name = names.fresh(spec.name_prefix)
+        names.add(name)
         x, y = item.get("position", (0.0, 0.0))
         planned.append(PlannedNode(node_id, item["type"], dict(item.get("params", {})), name,
                                    (x + offset[0], y + offset[1])))

@@ -101,14 +101,18 @@ class Groups:
     def descendant_nodes(self, group_id: str) -> list[str]:
         """Every node inside ``group_id``, nested groups included."""
         found = list(self._by_id[group_id].node_ids)
-        for child in self.children(group_id):
-            found += self.descendant_nodes(child)
+        for child in self.descendant_groups(group_id):
+            found += self._by_id[child].node_ids
         return found
 
     def descendant_groups(self, group_id: str) -> list[str]:
-        found = []
-        for child in self.children(group_id):
-            found += [child, *self.descendant_groups(child)]
+        """Every group inside ``group_id``, depth first (without recursion: nesting may be deep)."""
+        found: list[str] = []
+        stack = list(reversed(self.children(group_id)))
+        while stack:
+            child = stack.pop()
+            found.append(child)
+            stack.extend(reversed(self.children(child)))
         return found
 
     def hidden_in(self, node_id: str) -> str | None:

@@ -11,6 +11,7 @@ format:
 ``safetensors``    the same tensors in the safetensors format
 ``code``           the generated PyTorch module; with weights, ``<stem>.weights.pt`` beside it
 ``train-script``   a standalone training script (torch + numpy), DDP-ready; see ``train_script``
+``keras``          a Keras 3 script; with weights, ``<stem>.weights.h5`` beside it (``interop.keras_export``)
 =================  =====================================================================
 
 ``weights`` is a file path (read by ``load_weights``: never runs code from the
@@ -51,7 +52,7 @@ __all__ = ["FORMATS", "FORMAT_SUFFIXES", "ExportError", "ExportNote", "WeightsEr
 
 #: format name -> the usual file suffix (for save dialogs and default names)
 FORMAT_SUFFIXES = {"torchscript": ".pt", "onnx": ".onnx", "state_dict": ".pt", "safetensors": ".safetensors",
-                   "code": ".py", "train-script": ".py"}
+                   "code": ".py", "train-script": ".py", "keras": ".py"}
 FORMATS = tuple(FORMAT_SUFFIXES)
 _ALIASES = {"state-dict": "state_dict", "train_script": "train-script", "statedict": "state_dict",
             "script": "torchscript", "jit": "torchscript"}
@@ -78,6 +79,9 @@ def export_model(network: Network, weights: Any, fmt: str, output_path: str | os
         return export_safetensors(network, weights, output_path, title=title)
     if key == "code":
         return export_code(network, weights, output_path, class_name=class_name, title=title)
+    if key == "keras":
+        from cnnstudio.interop.keras_export import export_keras
+        return export_keras(network, weights, output_path, title=title)
     if weights is not None:
         warnings.warn("the training script does not embed weights; start it from them with "
                       "--init WEIGHTS_FILE", ExportNote, stacklevel=2)

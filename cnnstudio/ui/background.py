@@ -77,3 +77,28 @@ class BackgroundTask(QObject):
             from PySide6.QtCore import QCoreApplication
             QCoreApplication.processEvents()  # the queued result, so nothing is left pending at close
         return ended
+
+
+class BackgroundTasks:
+    """The background jobs of one widget: started with ``run``, waited for together at close;
+    each task (and its thread) is deleted as soon as its job has ended."""
+
+    def __init__(self, owner: QObject) -> None:
+        self.owner = owner
+        self.tasks: list[BackgroundTask] = []
+
+    def run(self, function: Callable[[], Any], on_done: Callable[[Any], None],
+            on_error: Callable[[Exception], None]) -> BackgroundTask:
+        task = BackgroundTask(function, on_done, on_error, self.owner)
+        self.tasks.append(task)
+        task.finished.connect(lambda: self._forget(task))
+        task.start()
+        return task
+
+    def _forget(self, task: BackgroundTask) -> None:
+        if task in self.tasks:
+            self.tasks.remove(task)
+        task.deleteLater()
+
+    def wait(self, milliseconds: int = 60000) -> bool:
+        return all(task.wait(milliseconds) for task in list(self.tasks))

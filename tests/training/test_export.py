@@ -277,8 +277,8 @@ def test_without_weights_the_export_says_it_is_untrained(tmp_path, lecture):
 
 def test_bad_requests_are_refused_clearly(tmp_path, lecture):
     network, model = lecture
-    with pytest.raises(ValueError, match="unknown export format 'keras'; choose one of: torchscript, onnx"):
-        export_model(network, None, "keras", tmp_path / "x")
+    with pytest.raises(ValueError, match="unknown export format 'tflite'; choose one of: torchscript, onnx"):
+        export_model(network, None, "tflite", tmp_path / "x")
     with pytest.raises(ValueError, match="does not exist"):
         export_model(network, model.state_dict(), "state_dict", tmp_path / "no" / "such" / "folder.pt")
     with pytest.raises(ValueError, match="this is a folder"):
@@ -286,7 +286,7 @@ def test_bad_requests_are_refused_clearly(tmp_path, lecture):
     broken = sequential([("Input", {"shape": [1, 2, 2]}), ("Conv2D", {"filters": 1, "kernel_size": 3})])
     with pytest.raises(BuildError):
         export_model(broken, None, "onnx", tmp_path / "x.onnx")
-    assert set(FORMATS) == {"torchscript", "onnx", "state_dict", "safetensors", "code", "train-script"}
+    assert set(FORMATS) == {"torchscript", "onnx", "state_dict", "safetensors", "code", "train-script", "keras"}
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a format alias works, and weights given means no note
         export_model(network, model.state_dict(), "state-dict", tmp_path / "alias.pt")

@@ -17,7 +17,8 @@ from training_helpers import (RUN_TIMEOUT_MS, configure, make_training_window,  
                               open_lecture, train_and_wait)
 
 FILE_NAMES = {"torchscript": "model.pt", "onnx": "model.onnx", "state_dict": "weights.pt",
-              "safetensors": "weights.safetensors", "code": "net.py", "train-script": "train.py"}
+              "safetensors": "weights.safetensors", "code": "net.py", "keras": "keras_net.py",
+              "train-script": "train.py"}
 
 
 def _menu_action(view, title: str):
@@ -97,6 +98,10 @@ def test_the_trained_model_exports_from_the_window_and_loads_back(qtbot, make_tr
         net.load_state_dict(torch.load(weights, weights_only=True), strict=True)
         with torch.no_grad():
             torch.testing.assert_close(net.eval()(x), expected_probabilities)
+    elif fmt == "keras":  # Keras's own predictions are compared in tests/interop; here: the files the menu wrote
+        source = target.read_text("utf-8")
+        compile(source, str(target), "exec")
+        assert 'name="conv2d_1"' in source and (tmp_path / "keras_net.weights.h5").is_file()
     else:
         compile(target.read_text("utf-8"), str(target), "exec")
         assert "class Net" in target.read_text("utf-8")

@@ -51,8 +51,8 @@ def make_training_window(make_window):
         view = window.training_view
         if view is not None and view.process is not None:
             assert view.stop_and_wait(RUN_TIMEOUT_MS), "a run outlived its test and would not stop"
-        for task in list(view._tasks) if view is not None else []:  # an export a failed test left running
-            assert task.wait(RUN_TIMEOUT_MS), "a background task outlived its test"
+        if view is not None:  # an export a failed test left running
+            assert view.background.wait(RUN_TIMEOUT_MS), "a background task outlived its test"
         window.prompter.stop_training = True
 
 

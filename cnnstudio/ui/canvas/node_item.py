@@ -20,6 +20,7 @@ from cnnstudio.core.layout import BLOCK_WIDTH as WIDTH
 from .. import theme
 
 HEADER = 24.0
+ROW = HEIGHT + 32  # one block and the gap below it, in a chain
 PORT_RADIUS = 5.5
 GRID = 10.0
 
@@ -73,10 +74,6 @@ class BlockItem(QGraphicsObject):
     def near_output_port(self, scene_point: QPointF) -> bool:
         local = self.mapFromScene(scene_point)
         return (local - QPointF(WIDTH / 2, HEIGHT)).manhattanLength() <= PORT_RADIUS * 3
-
-    def near_input_port(self, scene_point: QPointF) -> bool:
-        local = self.mapFromScene(scene_point)
-        return self.has_input_port and (local - QPointF(WIDTH / 2, 0)).manhattanLength() <= PORT_RADIUS * 3
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.snap_to_grid:

@@ -21,7 +21,7 @@ from ..document import NetworkDocument
 from ..group_commands import toggle_group_command
 from .edge_item import EdgeItem, wire_path
 from .group_item import GroupBlockItem, GroupFrameItem
-from .node_item import HEIGHT, BlockItem, NodeItem
+from .node_item import ROW, BlockItem, NodeItem
 
 
 class NetworkScene(QGraphicsScene):
@@ -264,9 +264,9 @@ class NetworkScene(QGraphicsScene):
         """Where a block appended after ``node_id`` (or at the end) goes."""
         if node_id is not None and node_id in self.nodes:
             pos = self.item_showing(node_id).pos()
-            return pos.x(), pos.y() + HEIGHT + 32
-        bottom = max((item.pos().y() for item in self.visible_blocks()), default=-HEIGHT - 32)
-        return 0.0, bottom + HEIGHT + 32
+            return pos.x(), pos.y() + ROW
+        bottom = max((item.pos().y() for item in self.visible_blocks()), default=-ROW)
+        return 0.0, bottom + ROW
 
     # ------------------------------------------------------------------ gestures
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:

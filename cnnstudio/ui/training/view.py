@@ -17,8 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QMenu, QProgressBar, QPushButton,
-                               QScrollArea, QSpinBox, QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from cnnstudio.core.analysis import analyze
 from cnnstudio.core.project import dumps
@@ -27,20 +26,20 @@ from cnnstudio.training.progress import format_duration
 from cnnstudio.training.settings import SettingsError, resolve_settings, with_absolute_dataset_path
 
 from .. import theme
-from ..background import BackgroundTask
+from ..background import BackgroundTasks
 from ..commands import SetProjectSettings
+from ..settings import default_project_folder
 from ..document import NetworkDocument
-from ..settings import config_dir
-from .feature_maps import MapMosaic, SampleView
+from .feature_maps import MapMosaic
+from .maps_page import FeatureMapsPage
 from .plots import TrainingPlots
 from .process import TrainingProcess
+from .project_runs import ProjectRuns
 from .results import ResultsView
+from .run_controls import EXPORT_FORMATS, RunControls
 from .settings_panel import CallbacksBox, DatasetBox, SettingsBox
 
-EXPORT_FORMATS = (("TorchScript", "torchscript", "TorchScript (*.pt)"), ("ONNX", "onnx", "ONNX (*.onnx)"),
-                  ("state_dict", "state_dict", "PyTorch weights (*.pt)"),
-                  ("safetensors", "safetensors", "safetensors (*.safetensors)"),
-                  ("PyTorch code", "code", "Python (*.py)"), ("Training script", "train-script", "Python (*.py)"))
+__all__ = ["EXPORT_FORMATS", "TrainingView"]
 
 
 class TrainingView(QWidget):
@@ -56,14 +55,11 @@ class TrainingView(QWidget):
         self.snapshot = None                    # the network being trained (edits during a run cannot reach it)
         self.snapshot_analysis = None
         self.trained = None                     # training.trained_run.TrainedRun: the run whose results show
-        self.runs: list[runs.RunRecord] = []
+        self.project_runs = ProjectRuns()
         self.failure = ""
-        self.last_status = ""
-        self._tasks: list[BackgroundTask] = []
+        self.background = BackgroundTasks(self)
         self._applying = False
         self._started_at = 0.0
-        self._pending_runs_target: Path | None = None
-        self._scratch = self._new_scratch()
         self._build()
         self._connect()
         self.load_project_settings()
@@ -84,92 +80,29 @@ class TrainingView(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setMinimumWidth(330)
 
-        self.train_button = QPushButton("▶ Train")
-        self.train_button.setToolTip("Train the network on the chosen dataset (F5)")
-        self.train_button.setShortcut("F5")
-        self.pause_button = QPushButton("Pause")
-        self.pause_button.setCheckable(True)
-        self.pause_button.setToolTip("Hold the run after the current batch")
-        self.stop_button = QPushButton("■ Stop")
-        self.stop_button.setToolTip("Stop the run: within one batch while it trains, at once while it loads")
-        self.export_button = QToolButton()
-        self.export_button.setText("Export trained model ▾")
-        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self.export_button)
-        for title, fmt, file_filter in EXPORT_FORMATS:
-            menu.addAction(title).triggered.connect(lambda _=False, f=fmt, ff=file_filter: self.export(f, ff))
-        self.export_button.setMenu(menu)
-        self.run_box = QComboBox()
-        self.run_box.setToolTip("Runs of this project (from the studio and the command line); choose one to see "
-                                "its results and export it")
-        self.run_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.run_box.setMinimumContentsLength(24)  # long run summaries must not widen the window
-        controls = QHBoxLayout()
-        for widget in (self.train_button, self.pause_button, self.stop_button):
-            controls.addWidget(widget)
-        controls.addSpacing(16)
-        controls.addWidget(QLabel("Run"))
-        controls.addWidget(self.run_box, 1)
-        controls.addWidget(self.export_button)
-
-        self.epoch_bar = QProgressBar()
-        self.epoch_bar.setFormat("no run yet")
-        self.batch_bar = QProgressBar()
-        self.batch_bar.setFormat("")
-        self.status = QLabel("Ready.")
-        self.status.setWordWrap(True)
-        # a fixed height: text that changes 10 times a second must not re-layout (and repaint) the plots
-        self.status.setFixedHeight(self.status.fontMetrics().lineSpacing() * 2 + 6)
-        progress = QHBoxLayout()
-        progress.addWidget(self.epoch_bar, 1)
-        progress.addWidget(self.batch_bar, 1)
-
+        self.controls = RunControls()
         self.plots = TrainingPlots()
-        self.layer_box = QComboBox()
-        self.layer_box.setToolTip("The layer whose feature maps are shown")
-        self.sample_box = QSpinBox()
-        self.sample_box.setRange(0, 9999)
-        self.sample_box.setPrefix("sample #")
-        self.sample_box.setToolTip("Which validation sample the maps show (fixed during a run)")
-        self.shared_scale = QCheckBox("shared scale")
-        self.shared_scale.setChecked(True)
-        self.mosaic = MapMosaic()
-        self.sample_view = SampleView()
-        self.hover_label = QLabel("Hover a map to see the region of the input it sees.")
-        self.hover_label.setWordWrap(True)
-        maps_tools = QHBoxLayout()
-        maps_tools.addWidget(QLabel("Layer"))
-        maps_tools.addWidget(self.layer_box, 1)
-        maps_tools.addWidget(self.sample_box)
-        maps_tools.addWidget(self.shared_scale)
-        side = QVBoxLayout()
-        side.addWidget(self.sample_view)
-        side.addWidget(self.hover_label)
-        side.addStretch(1)
-        maps_body = QHBoxLayout()
-        maps_body.addWidget(self.mosaic, 1)
-        maps_body.addLayout(side)
-        maps_page = QWidget()
-        maps_layout = QVBoxLayout(maps_page)
-        maps_layout.addLayout(maps_tools)
-        maps_layout.addLayout(maps_body, 1)
-
+        self.maps_page = FeatureMapsPage()
         self.filters = MapMosaic()
         self.results = ResultsView()
         self.tabs = QTabWidget()
         self.tabs.addTab(self.plots, "Plots")
-        self.tabs.addTab(maps_page, "Feature maps")
+        self.tabs.addTab(self.maps_page, "Feature maps")
         self.tabs.addTab(self.filters, "Filters")
         self.tabs.addTab(self.results, "Results")
+        # the parts tests and the window reach by name
+        controls, maps = self.controls, self.maps_page
+        self.train_button, self.pause_button, self.stop_button = (controls.train_button, controls.pause_button,
+                                                                  controls.stop_button)
+        self.export_button, self.run_box, self.status = controls.export_button, controls.run_box, controls.status
+        self.epoch_bar, self.batch_bar = controls.epoch_bar, controls.batch_bar
+        self.layer_box, self.sample_box, self.mosaic = maps.layer_box, maps.sample_box, maps.mosaic
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(4, 4, 4, 4)
-        right_layout.addLayout(controls)
-        right_layout.addLayout(progress)
-        right_layout.addWidget(self.status)
+        right_layout.addWidget(self.controls)
         right_layout.addWidget(self.tabs, 1)
-
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(scroll)
         splitter.addWidget(right)
@@ -184,6 +117,8 @@ class TrainingView(QWidget):
         self.train_button.clicked.connect(self.start)
         self.pause_button.toggled.connect(self._on_pause)
         self.stop_button.clicked.connect(self.stop)
+        self.controls.exportRequested.connect(self.export)
+        self.run_box.currentIndexChanged.connect(self._on_run_chosen)
         self.dataset_box.changed.connect(self._store_dataset)
         self.dataset_box.preview_button.clicked.connect(self.preview_dataset)
         self.settings_box.changed.connect(self._store_training)
@@ -191,13 +126,9 @@ class TrainingView(QWidget):
         self.document.projectReplaced.connect(self.load_project_settings)
         self.document.settingsChanged.connect(lambda _key: self.load_project_settings(runs=False))
         self.document.analysisChanged.connect(self._fill_layers)
-        self.shared_scale.toggled.connect(self.mosaic.set_shared_scale)
-        self.layer_box.currentIndexChanged.connect(self._on_layer_chosen)
-        self.sample_box.valueChanged.connect(self._refresh_maps_after_training)
-        self.mosaic.hovered.connect(self._on_hover)
-        self.mosaic.left.connect(lambda: self.sample_view.set_region(None))
+        self.maps_page.layerChosen.connect(self._on_layer_chosen)
+        self.maps_page.sampleChosen.connect(self._refresh_maps_after_training)
         self.results.predictRequested.connect(self.predict_drawing)
-        self.run_box.currentIndexChanged.connect(self._on_run_chosen)
 
     # ================================================================== project settings
     def load_project_settings(self, runs: bool = True) -> None:
@@ -220,14 +151,11 @@ class TrainingView(QWidget):
         if runs:  # another project: the previous one's trained model must not be shown or exported with it
             self.snapshot = self.snapshot_analysis = self.trained = None
             self.export_button.setEnabled(False)
-            if not self.running:
-                self._scratch = self._new_scratch()  # an untitled project's runs are its own
-            self.mosaic.set_maps(None)
+            self.maps_page.clear()
             self.filters.set_maps(None)
-            self.sample_view.set_sample(None)
         self._fill_layers()
         if runs:
-            self._load_runs()
+            self._load_runs(another_project=not self.running)
 
     def _store_dataset(self) -> None:
         if not self._applying:
@@ -247,20 +175,8 @@ class TrainingView(QWidget):
             self._store_training()
 
     def _fill_layers(self) -> None:
-        network = self.snapshot or self.document.network
-        analysis = self.snapshot_analysis or self.document.analysis
-        current = self.layer_box.currentText()
-        names = [analysis.nodes[n].name for n in analysis.order
-                 if analysis.nodes[n].output_shape is not None and len(analysis.nodes[n].output_shape) == 3
-                 and network.node(n).type != "Input"]
-        if names == [self.layer_box.itemText(i) for i in range(self.layer_box.count())]:
-            return
-        self.layer_box.blockSignals(True)
-        self.layer_box.clear()
-        self.layer_box.addItems(names)
-        if current in names:
-            self.layer_box.setCurrentText(current)
-        self.layer_box.blockSignals(False)
+        self.maps_page.show_network(self.snapshot or self.document.network,
+                                    self.snapshot_analysis or self.document.analysis)
 
     def detect_devices(self) -> None:
         """Which devices this machine can train on; it imports torch, so off the UI thread."""
@@ -293,32 +209,22 @@ class TrainingView(QWidget):
 
     def wait_for_background(self, milliseconds: int = 60000) -> None:
         """Let exports, previews and run loading finish before the window goes away."""
-        for task in list(self._tasks):
-            task.wait(milliseconds)
+        self.background.wait(milliseconds)
 
     def _background(self, function, on_done, on_error) -> None:
-        task = BackgroundTask(function, on_done, on_error, self)
-        self._tasks.append(task)
-        task.finished.connect(lambda: self._forget_task(task))
-        task.start()
-
-    def _forget_task(self, task: BackgroundTask) -> None:
-        if task in self._tasks:
-            self._tasks.remove(task)
-        task.deleteLater()  # its thread has ended: neither outlives the job
+        self.background.run(function, on_done, on_error)
 
     # ================================================================== running
     @property
     def running(self) -> bool:
         return self.process is not None
 
-    @staticmethod
-    def _new_scratch() -> Path:
-        """Where an untitled project's runs wait until it is saved."""
-        return config_dir() / "runs" / f"untitled-{time.strftime('%Y%m%d-%H%M%S')}-{time.monotonic_ns() % 10**9}"
+    @property
+    def runs(self) -> list[runs.RunRecord]:
+        return self.project_runs.records
 
     def runs_base(self) -> Path:
-        return runs.runs_dir(self.document.path) if self.document.path else self._scratch
+        return self.project_runs.base(self.document.path)
 
     def start(self) -> bool:
         """Check the network and settings as the CLI would, then start the run's process."""
@@ -352,24 +258,17 @@ class TrainingView(QWidget):
         process = self.process = TrainingProcess(self.run_folder, self)
         process.phaseChanged.connect(self._on_phase)
         process.started.connect(self._on_started)
-        process.sample.connect(lambda sample, caption: self.sample_view.set_sample(sample[0] if sample.ndim == 4
-                                                                                   else sample, caption))
+        process.sample.connect(self.maps_page.show_sample)
         process.batches.connect(self.plots.add_batches)
         process.progress.connect(self._on_progress)
         process.epochEnded.connect(self._on_epoch_end)
         process.marker.connect(self.plots.add_marker)
-        process.maps.connect(self._on_feature_maps)
+        process.maps.connect(self.maps_page.show_maps)
         process.filters.connect(self._on_filters)
         process.ended.connect(self._on_ended)
         self.plots.start_run(label)
         self.failure = ""
-        self.epoch_bar.setRange(0, config.epochs)
-        self.epoch_bar.setValue(0)
-        self.epoch_bar.setFormat(f"Epoch 1/{config.epochs}")
-        self.batch_bar.setRange(0, 1)
-        self.batch_bar.setValue(0)
-        self.batch_bar.setFormat("starting…")
-        self.status.setText("Starting the training process…")
+        self.controls.show_starting(config.epochs)
         self._started_at = time.monotonic()
         self._set_running(True)
         process.start(copy, label=label, probe_layer=self.layer_box.currentText() or None,
@@ -377,29 +276,17 @@ class TrainingView(QWidget):
         return True
 
     def _set_running(self, running: bool) -> None:
-        self.train_button.setEnabled(not running)
-        self.pause_button.setEnabled(running)
-        self.stop_button.setEnabled(running)
-        self.export_button.setEnabled(not running and self.trained is not None)
-        self.run_box.setEnabled(not running)
+        self.controls.set_running(running, self.trained is not None)
         for box in (self.dataset_box, self.settings_box, self.callbacks_box):
             box.setEnabled(not running)
-        if not running:
-            self.pause_button.setChecked(False)
         self.document.set_read_only(running)
         self.runningChanged.emit(running)
 
     def _on_pause(self, paused: bool) -> None:
         if self.process is None:
             return
-        if paused:
-            self.process.pause()
-            self.pause_button.setText("Resume")
-            self.status.setText("Paused after the current batch; press Resume to go on.")
-        else:
-            self.process.resume()
-            self.pause_button.setText("Pause")
-            self.status.setText(self.last_status or "Training…")
+        self.process.pause() if paused else self.process.resume()
+        self.controls.show_paused(paused)
 
     def stop(self) -> None:
         if self.process is not None:
@@ -424,40 +311,23 @@ class TrainingView(QWidget):
 
     def _on_started(self, event: dict) -> None:
         params = event.get("params", {})
-        steps, epochs = int(params.get("steps", 1)), int(params.get("epochs", 1))
-        self.batch_bar.setRange(0, steps)
-        self.batch_bar.setFormat(f"batch 0/{steps}")
-        self.plots.set_epochs(epochs)
+        self.controls.show_started(int(params.get("steps", 1)))
+        self.plots.set_epochs(int(params.get("epochs", 1)))
         if event.get("lr") is not None:
             self.plots.add_learning_rate(0.0, float(event["lr"]))
 
     def _on_progress(self, info: dict) -> None:
-        epoch, epochs, batch, steps = (int(info[key]) for key in ("epoch", "epochs", "batch", "steps"))
-        self.epoch_bar.setValue(epoch)
-        self.epoch_bar.setFormat(f"Epoch {epoch + 1}/{epochs}")
-        self.batch_bar.setRange(0, steps)
-        self.batch_bar.setValue(batch)
-        self.batch_bar.setFormat(f"batch {batch}/{steps}")
-        threads = info.get("threads")
-        self.last_status = (f"Epoch {epoch + 1}/{epochs} · batch {batch}/{steps} · "
-                            f"{info['samples_per_second']:,.0f} samples/s · ETA {format_duration(info['eta'])}"
-                            + (f" · {threads} CPU thread{'s' if threads != 1 else ''}" if threads else ""))
-        if not self.pause_button.isChecked():
-            self.status.setText(self.last_status)
+        self.controls.show_progress(info)
 
     def _on_epoch_end(self, epoch: int, logs: dict) -> None:
         self.plots.add_epoch(epoch, logs)
-        self.epoch_bar.setValue(epoch + 1)
+        self.controls.show_epoch_done(epoch)
 
-    def _on_layer_chosen(self) -> None:
+    def _on_layer_chosen(self, layer: str) -> None:
         if self.process is not None:
-            self.process.set_layer(self.layer_box.currentText() or None)
+            self.process.set_layer(layer or None)
         else:
             self._refresh_maps_after_training()
-
-    def _on_feature_maps(self, layer: str, maps: np.ndarray) -> None:
-        if layer == self.layer_box.currentText():
-            self.mosaic.set_maps(maps, f"{layer} {tuple(maps.shape)}")
 
     def _on_filters(self, filters: np.ndarray) -> None:
         rgb = filters.shape[1] == 3
@@ -515,11 +385,11 @@ class TrainingView(QWidget):
     def _show_maps_for(self, sample: np.ndarray, caption: str) -> None:
         from cnnstudio.training.probes import FeatureMapProbe, first_layer_filters
         model = self.trained.model
-        name = self.layer_box.currentText()
+        name = self.maps_page.layer
         if name and name in model.layer_names:
             maps = FeatureMapProbe(model, [name]).capture(sample)
-            self.mosaic.set_maps(maps[name][0], name)
-        self.sample_view.set_sample(sample[0], caption)
+            self.maps_page.show_maps(name, maps[name][0])
+        self.maps_page.show_sample(sample[0], caption)
         try:
             self._on_filters(first_layer_filters(model))
         except ValueError:
@@ -533,27 +403,9 @@ class TrainingView(QWidget):
         self.results.show_prediction(class_probabilities(self.trained.model, sample[None])[0])
         self._show_maps_for(sample[None], "your drawing")
 
-    def _on_hover(self, channel: int, row: int, column: int, value: float) -> None:
-        analysis = self.snapshot_analysis or self.document.analysis
-        name = self.layer_box.currentText()
-        try:
-            node = analysis.by_name(name)
-        except KeyError:
-            return
-        field = node.receptive_field
-        input_shape = analysis.input_shape
-        text = f"{name} channel {channel}, row {row}, column {column}: value {value:.4g}"
-        if field is not None and input_shape is not None and len(input_shape) == 3:
-            region = field.region((row, column), input_shape[1:])
-            self.sample_view.set_region(region)
-            (top, bottom), (left, right) = region
-            text += (f"<br>sees input rows {top}-{bottom}, columns {left}-{right} "
-                     f"(receptive field {field.text()})")
-        self.hover_label.setText(text)
-
     # ================================================================== the project's runs
-    def _load_runs(self) -> None:
-        self.runs = runs.list_runs(self.runs_base())
+    def _load_runs(self, another_project: bool = False) -> None:
+        self.project_runs.reload(self.document.path, another_project)
         self.plots.start_run("")
         for record in self.runs:
             if not record.epochs:
@@ -561,25 +413,10 @@ class TrainingView(QWidget):
             self.plots.start_run(record.label)
             for index, epoch in enumerate(record.epochs):
                 self.plots.add_epoch(epoch, {k: v[index] for k, v in record.history.items() if index < len(v)})
-        last_with_weights = next((i for i in range(len(self.runs) - 1, -1, -1) if self.runs[i].has_weights), None)
-        self._fill_runs(select=last_with_weights)
+        self._fill_runs(select=self.project_runs.newest_with_weights())
 
     def _fill_runs(self, select: int | None) -> None:
-        self.run_box.blockSignals(True)
-        self.run_box.clear()
-        for record in self.runs:
-            self.run_box.addItem(record.summary())
-            dataset = record.dataset.get("name", "?")
-            subset = record.dataset.get("subset")
-            training = record.settings.get("training", {})
-            settings = ", ".join(f"{k} {training[k]}" for k in ("optimizer", "learning_rate", "batch_size", "epochs")
-                                 if k in training)
-            lines = [record.label, f"{record.kind} · {record.status} · {record.id}",
-                     f"dataset {dataset}{f' ({subset} samples)' if subset else ''}"]
-            lines += [settings] if settings else []
-            lines += [record.message] if record.message else []
-            self.run_box.setItemData(self.run_box.count() - 1, "\n".join(lines), Qt.ItemDataRole.ToolTipRole)
-        self.run_box.blockSignals(False)
+        self.controls.fill_runs(self.runs)
         if select is not None and self.runs:
             self.run_box.setCurrentIndex(select)
             self._on_run_chosen(select)
@@ -609,18 +446,12 @@ class TrainingView(QWidget):
     def keep_runs_with(self, project_path: Path) -> None:
         """An untitled project was saved: its runs move next to the file (after a run in
         progress has ended, so its process never loses its folder)."""
-        self._pending_runs_target = runs.runs_dir(project_path)
+        self.project_runs.keep_with(project_path)
         if not self.running:
             self._move_runs_if_saved_meanwhile()
 
     def _move_runs_if_saved_meanwhile(self) -> None:
-        target, self._pending_runs_target = self._pending_runs_target, None
-        if target is None:
-            return
-        moved = {folder.name: folder for folder in runs.move_runs(self._scratch, target)}
-        for record in self.runs:
-            if record.folder.name in moved and record.folder.parent == self._scratch:
-                record.folder = moved[record.folder.name]
+        moved = self.project_runs.move_pending()
         if self.trained is not None and self.trained.record.folder.name in moved:
             self.trained.record.folder = moved[self.trained.record.folder.name]
         if self.run_folder is not None and self.run_folder.name in moved:
@@ -632,7 +463,7 @@ class TrainingView(QWidget):
             self.prompter.error("Nothing to export", "Train the network first, or choose a finished run.")
             return
         stem = self.document.path.stem if self.document.path else "model"
-        folder = self.document.path.parent if self.document.path else Path.home()
+        folder = self.document.path.parent if self.document.path else default_project_folder()
         suffix = file_filter.split("(*")[1].rstrip(")")
         path = self.prompter.save_path(str(folder / f"{stem}{suffix}"), file_filter, f"Export {fmt}")
         if not path:
