@@ -188,6 +188,42 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_templates(args: argparse.Namespace) -> int:
+    import textwrap
+
+    from cnnstudio.core.analysis import analyze
+    from cnnstudio.core.summary import human_count
+    from cnnstudio.core.templates import TEMPLATES
+    for key, template in TEMPLATES.items():
+        analysis = analyze(template.network())
+        shape = "x".join(str(d) for d in template.default_input)
+        print(f"{key:<14} {template.title:<22} {shape:>9}, {template.default_classes:>4} classes  "
+              f"{analysis.total_params:>12,} params  {human_count(analysis.macs):>7} MACs")
+        print(textwrap.fill(template.description, 100, initial_indent=" " * 4, subsequent_indent=" " * 4))
+    return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from cnnstudio.core.analysis import analyze
+    from cnnstudio.core.project import ProjectError, save_project
+    from cnnstudio.core.templates import TemplateError, get_template
+    target = _check_output(args.output, args.force)
+    try:
+        project = get_template(args.template).project(args.input, args.classes)
+    except TemplateError as error:
+        raise UserError(str(error)) from None
+    try:
+        save_project(project, target)
+    except ProjectError as error:
+        print(f"cnnstudio: {error}", file=sys.stderr)
+        return 1
+    analysis = analyze(project.network)
+    shape = "x".join(str(d) for d in analysis.input_shape)
+    print(f"wrote {target} ({project.name}, input {shape}, {analysis.output_shape[0]} classes, "
+          f"{analysis.total_params:,} params)")
+    return 0
+
+
 def _shape(text: str) -> tuple[int, ...]:
     from cnnstudio.interop.model_import import ModelImportError, parse_input_shape
     try:
@@ -338,6 +374,17 @@ def build_parser() -> argparse.ArgumentParser:
                            "lab-PAGE: show that page of the Lab tab")
     shot.add_argument("--train-steps", type=_positive, default=40, metavar="N")
     shot.set_defaults(run=cmd_screenshot)
+
+    listing = commands.add_parser("templates", help="list the classic architectures `new` can start from")
+    listing.set_defaults(run=cmd_templates)
+
+    new = commands.add_parser("new", help="write a new project from a template (LeNet-5, VGG, ResNet, ...)")
+    new.add_argument("--template", required=True, metavar="NAME", help="a name from `templates`, e.g. resnet50")
+    new.add_argument("--input", type=_shape, metavar="C,H,W", help="input size (default: the template's own)")
+    new.add_argument("--classes", type=_positive, metavar="N", help="number of classes (default: the template's)")
+    new.add_argument("-o", "--output", required=True, metavar="PROJECT.cnnproj", help="the project to write")
+    new.add_argument("--force", action="store_true", help="replace PROJECT if it exists")
+    new.set_defaults(run=cmd_new)
 
     schema = commands.add_parser("schema", help="print or write the JSON Schema of .cnnproj files")
     schema.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of printing")

@@ -11,7 +11,7 @@ import pytest
 
 from cnnstudio.cli import main
 from cnnstudio.core import sequential
-from cnnstudio.core.project import Project, save_project
+from cnnstudio.core.project import SCHEMA_FILE_NAME, Project, save_project
 from golden_files import check_golden
 from hostile_projects import HOSTILE_FILES
 
@@ -128,7 +128,7 @@ def test_export_with_a_bad_class_name_is_a_user_error(tmp_path, capsys):
 def test_schema_command_prints_the_shipped_schema(capsys):
     code, out, _ = run(capsys, "schema")
     assert code == 0
-    shipped = json.loads((ROOT / "resources" / "schema" / "cnnproj-1.schema.json").read_text())
+    shipped = json.loads((ROOT / "resources" / "schema" / SCHEMA_FILE_NAME).read_text())
     assert json.loads(out) == shipped
 
 

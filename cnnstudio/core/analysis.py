@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from .diagnostics import ERROR, WARNING, Diagnostic
 from .gc_pause import paused_gc
+from .groups import node_paths
 from .layers import ParamCount, ReceptiveStep, Shape, ShapeError, spec_for
 from .layers.base import Explanation, format_shape
 from .network import Network
@@ -60,6 +61,8 @@ class NodeAnalysis:
     receptive_field: ReceptiveField | None = None
     receptive_step: ReceptiveStep | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: the name through the node's group blocks, ``layer2/block1/conv1`` (its name when not grouped)
+    path: str = ""
 
     @property
     def ok(self) -> bool:
@@ -233,9 +236,11 @@ def _analyze(network: Network, num_classes: int | None) -> Analysis:
     order = network.topological_order()
     diagnostics: list[Diagnostic] = []
     results: dict[str, NodeAnalysis] = {}
+    paths = node_paths({n.id: n.name for n in network.nodes}, network.groups)
 
     def problem(node, severity: str, message: str, fix: str) -> None:
-        item = Diagnostic(node.id if node else None, severity, message, fix, node.name if node else "")
+        item = Diagnostic(node.id if node else None, severity, message, fix, node.name if node else "",
+                          paths[node.id] if node else "")
         diagnostics.append(item)
         if node is not None:
             results[node.id].diagnostics.append(item)
@@ -249,7 +254,7 @@ def _analyze(network: Network, num_classes: int | None) -> Analysis:
     for node_id in order:
         node = network.node(node_id)
         spec = spec_for(node.type)
-        result = results[node_id] = NodeAnalysis(node_id, node.name, node.type)
+        result = results[node_id] = NodeAnalysis(node_id, node.name, node.type, path=paths[node_id])
         sources = inputs[node_id]
 
         if len(sources) < spec.min_inputs:

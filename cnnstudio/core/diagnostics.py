@@ -18,10 +18,12 @@ class Diagnostic:
     message: str
     fix: str
     node_name: str = ""
+    #: the node's path through its group blocks (``layer2/block1/conv1``); its name when not grouped
+    node_path: str = ""
 
     @property
     def text(self) -> str:
-        where = f"{self.node_name}: " if self.node_name else ""
+        where = f"{self.node_path or self.node_name}: " if self.node_name else ""
         fix = f" {self.fix}" if self.fix else ""
         return f"{where}{self.message}.{fix}"
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from .network import Network
 
+#: the size of a block on the canvas (the UI draws blocks this size; layouts leave room for it)
+BLOCK_WIDTH = 220.0
+BLOCK_HEIGHT = 78.0
 ROW_SPACING = 110.0
 COLUMN_SPACING = 240.0
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from .events import Event
+from .groups import GroupError, Groups
 from .layer_names import LayerNames
 from .layers import ParamError, name_problem, spec_for
 from .network_errors import (CycleError, DuplicateEdgeError, DuplicateIdError, InvalidNameError,
@@ -60,7 +61,8 @@ class Edge:
 class Change:
     """What an edit did, for observers: ``kind`` and the node ids involved."""
 
-    kind: str  # node_added, node_removed, edge_added, edge_removed, params_changed, renamed, moved, reset
+    kind: str  # node_added, node_removed, edge_added, edge_removed, params_changed, renamed, moved, reset,
+    #            groups_changed
     node_ids: tuple[str, ...] = ()
 
 
@@ -70,6 +72,7 @@ class RemovedNodes:
 
     nodes: list[tuple[int, Node]] = field(default_factory=list)
     edges: list[tuple[int, Edge]] = field(default_factory=list)
+    groups: Groups | None = None  # the groups before the removal, which may have emptied some
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,8 @@ class Network:
         self._names = LayerNames()
         self._next_id = 1
         self.changed = Event()
+        #: group blocks: a view over the nodes (``core.groups``), never part of what is computed
+        self.groups = Groups()
 
     # ------------------------------------------------------------------ reading
     @property
@@ -236,6 +241,7 @@ class Network:
         for node_id in doomed:
             self._names.remove(self._nodes.pop(node_id).name)
             del self._successors[node_id]
+        removed.groups, self.groups = self.groups, self.groups.without_nodes(doomed)
         self.changed.emit(Change("node_removed", tuple(sorted(doomed))))
         return removed
 
@@ -255,6 +261,8 @@ class Network:
         for index, edge in removed.edges:
             self._edges.insert(index, edge)
             self._index_edge(edge)
+        if removed.groups is not None:
+            self.groups = removed.groups
         self.changed.emit(Change("node_added", tuple(node.id for _, node in removed.nodes)))
 
     # ------------------------------------------------------------------ wires
@@ -385,9 +393,20 @@ class Network:
             self.node(node_id).position = (float(x), float(y))
         self.changed.emit(Change("moved", tuple(positions)))
 
+    def set_groups(self, groups: Groups) -> Groups:
+        """Replace the group blocks (checked against the nodes); returns the previous ones."""
+        try:
+            checked = Groups.from_list(groups.to_list(), self._nodes)
+        except GroupError as error:
+            raise NetworkError(str(error)) from None
+        previous, self.groups = self.groups, checked
+        self.changed.emit(Change("groups_changed"))
+        return previous
+
     def clear(self) -> None:
         self._nodes.clear()
         self._edges.clear()
+        self.groups = Groups()
         self._edge_set.clear()
         self._successors.clear()
         self._names.clear()
@@ -443,6 +462,7 @@ class Network:
 
     # ------------------------------------------------------------------ copying and files
     def to_dict(self) -> dict[str, Any]:
+        """The nodes and wires: everything that is computed (group blocks travel as ``groups.to_list()``)."""
         return {"nodes": [n.to_dict() for n in self._nodes.values()],
                 "edges": [e.to_dict() for e in self._edges]}
 
@@ -456,11 +476,14 @@ class Network:
         return network
 
     def copy(self) -> "Network":
-        return Network.from_dict(self.to_dict())
+        """An independent copy, group blocks included."""
+        network = Network.from_dict(self.to_dict())
+        network.groups = self.groups
+        return network
 
     def same_as(self, other: "Network") -> bool:
-        """Equal documents: same nodes (ids, types, params, names, positions) and wires in order."""
-        return self.to_dict() == other.to_dict()
+        """Equal documents: same nodes (ids, types, params, names, positions), wires in order and groups."""
+        return self.to_dict() == other.to_dict() and self.groups == other.groups
 
 
 def find_cycle(nodes: Iterable[str], edges: Iterable[Edge]) -> list[str] | None:

@@ -59,7 +59,7 @@ def project_to_dict(project: Project) -> dict[str, Any]:
                                f"Store the {key} settings as a dict of plain values.")
         settings[key] = _plain_json(value, key)
         _refuse_unstorable(settings[key], key)
-    network = project.network.to_dict()
+    network = {**project.network.to_dict(), "groups": project.network.groups.to_list()}
     _refuse_unstorable(network, "network")
     for index, node in enumerate(network["nodes"]):
         for axis, number in enumerate(node["position"]):

@@ -15,14 +15,21 @@ from typing import Callable
 from .network import Network
 
 FORMAT_NAME = "cnnstudio-project"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SCHEMA_FILE_NAME = f"cnnproj-{FORMAT_VERSION}.schema.json"
+
+
+def _v1_to_v2(doc: dict) -> dict:
+    """Version 2 added group blocks (``network.groups``); a version 1 network has none."""
+    if isinstance(doc.get("network"), dict):
+        doc["network"].setdefault("groups", [])
+    return doc
+
 
 #: Old format version -> a function that turns such a document into the next
 #: version.  The loader applies them in a chain (v1 -> v2 -> ...), each on a copy,
-#: and stamps the new version number after each step.  When version 2 arrives:
-#: add ``MIGRATIONS[1] = _v1_to_v2`` and bump ``FORMAT_VERSION``.
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
+#: and stamps the new version number after each step.
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2}
 
 #: JSON nesting a project never needs (the network is 5 levels deep); deeper documents
 #: are refused so that no later step (copying, saving, settings) runs out of stack

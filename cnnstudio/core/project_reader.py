@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from .groups import GroupError, Groups
 from .layers import CATALOG, ParamError, ParamSpec, name_problem
 from .layers.base import LayerSpec, format_number
 from .layers.params import shown
@@ -130,7 +131,7 @@ class _Reader:
         if not isinstance(data, dict):
             raise self.fail(where, f"expected an object, found {_json_type(data)}",
                             'Write it as {"nodes": [...], "edges": [...]}.')
-        self.known_keys(data, ("nodes", "edges"), where, "network field")
+        self.known_keys(data, ("nodes", "edges", "groups"), where, "network field")
         nodes, edges = data.get("nodes"), data.get("edges", [])
         for key, value in (("nodes", nodes), ("edges", edges)):
             if not isinstance(value, list):
@@ -148,6 +149,10 @@ class _Reader:
             network.connect_all(pairs)
         except NetworkError as error:
             raise self.fail(f"network.edges[{error.index}]", str(error), error.fix) from None
+        try:
+            network.groups = Groups.from_list(data.get("groups", []), (n.id for n in network.nodes), "network.groups")
+        except GroupError as error:
+            raise self.fail(error.where, error.problem, error.fix) from None
         return network
 
     def node_refusal(self, error: NetworkError, checked: list[_CheckedNode]) -> ProjectError:

@@ -9,6 +9,7 @@ import os
 from typing import Any
 
 from .atomic_file import write_atomic
+from .groups import DEFAULT_KIND, NAME_MAX
 from .layers import CATALOG
 from .layers.base import RESERVED_NAMES
 from .project import FORMAT_NAME, FORMAT_VERSION, POSITION_LIMIT, format_json
@@ -49,7 +50,10 @@ def json_schema() -> dict[str, Any]:
             "network": {
                 "type": "object", "required": ["nodes"], "additionalProperties": False,
                 "properties": {"nodes": {"type": "array", "items": {"$ref": "#/$defs/node"}},
-                               "edges": {"type": "array", "items": {"$ref": "#/$defs/edge"}}},
+                               "edges": {"type": "array", "items": {"$ref": "#/$defs/edge"}},
+                               "groups": {"type": "array", "items": {"$ref": "#/$defs/group"},
+                                          "description": "Group blocks: a view over the nodes that never "
+                                                         "changes what is computed (added in version 2)."}},
             },
             "node": {
                 "type": "object", "required": ["id", "type"], "additionalProperties": False,
@@ -64,6 +68,23 @@ def json_schema() -> dict[str, Any]:
                 },
                 "allOf": node_rules,
             },
+            "group": {
+                "type": "object", "required": ["id", "name"], "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "minLength": 1},
+                    "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX, "pattern": "^[^/]*$",
+                             "description": "Shown on the block and in node paths such as layer2/block1/conv1."},
+                    "kind": {"type": "string", "maxLength": NAME_MAX, "default": DEFAULT_KIND,
+                             "description": "What the block is, e.g. 'Residual block'."},
+                    "parent": {"type": ["string", "null"], "default": None,
+                               "description": "The id of the group around this one; null at the top level."},
+                    "nodes": {"type": "array", "items": {"type": "string"}, "default": [],
+                              "description": "Ids of the nodes directly inside; each node sits in one group "
+                                             "at most."},
+                    "collapsed": {"type": "boolean", "default": False,
+                                  "description": "Shown as one block (true) or as a frame around its content."},
+                },
+            },
             "edge": {
                 "type": "object", "required": ["source", "target"], "additionalProperties": False,
                 "properties": {"source": {"type": "string"}, "target": {"type": "string"}},
@@ -74,5 +95,5 @@ def json_schema() -> dict[str, Any]:
 
 
 def write_schema(path: str | os.PathLike[str]) -> None:
-    """Write ``json_schema()`` to ``path`` (``resources/schema/cnnproj-1.schema.json``)."""
+    """Write ``json_schema()`` to ``path`` (``resources/schema/cnnproj-<version>.schema.json``)."""
     write_atomic(path, format_json(json_schema(), 0) + "\n")

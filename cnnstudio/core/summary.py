@@ -27,6 +27,9 @@ class SummaryRow:
     macs: int
     inputs: tuple[str, ...]
     problem: str
+    #: the name through group blocks (``layer2/block1/conv1``); the name when not grouped
+    path: str = ""
+    input_paths: tuple[str, ...] = ()
 
 
 def summary_rows(network: Network, analysis: Analysis) -> list[SummaryRow]:
@@ -38,7 +41,8 @@ def summary_rows(network: Network, analysis: Analysis) -> list[SummaryRow]:
             node_id, node.name, node.type, node.output_shape, node.params.total, node.params.trainable,
             node.params.non_trainable, node.macs,
             tuple(analysis.nodes[s].name for s in analysis.inputs[node_id]),
-            errors[0].text if errors else ""))
+            errors[0].text if errors else "", node.path or node.name,
+            tuple(analysis.nodes[s].path or analysis.nodes[s].name for s in analysis.inputs[node_id])))
     return rows
 
 
@@ -76,7 +80,7 @@ def receptive_field_line(analysis: Analysis) -> str | None:
     node = analysis.nodes[target]
     spatial = "x".join(str(d) for d in analysis.input_shape[1:])
     share = analysis.coverage(target)
-    return (f"Receptive field of {node.name}: {node.receptive_field.text()} "
+    return (f"Receptive field of {node.path or node.name}: {node.receptive_field.text()} "
             f"({share:.1%} of the {spatial} input)")
 
 
@@ -85,8 +89,8 @@ def format_summary(network: Network, analysis: Analysis, order: str = "torch", b
     rows = summary_rows(network, analysis)
     chain = is_chain(analysis)
     headers = ["Layer (type)", "Output Shape", "Param #"] + ([] if chain else ["Connected to"])
-    table = [[f"{r.name} ({r.type})", keras_shape(r.output_shape, order), f"{r.params:,}"]
-             + ([] if chain else [", ".join(r.inputs)]) for r in rows]
+    table = [[f"{r.path} ({r.type})", keras_shape(r.output_shape, order), f"{r.params:,}"]
+             + ([] if chain else [", ".join(r.input_paths)]) for r in rows]
     widths = [max(len(h), *(len(line[i]) for line in table)) if table else len(h) for i, h in enumerate(headers)]
     rule_width = sum(widths) + 3 * (len(widths) - 1)
 
@@ -121,7 +125,8 @@ def format_summary(network: Network, analysis: Analysis, order: str = "torch", b
 def summary_json(network: Network, analysis: Analysis, batch_size: int = 1) -> dict[str, Any]:
     """Machine-readable summary; shapes in PyTorch order without the batch axis."""
     layers = [{
-        "name": r.name, "type": r.type, "output_shape": list(r.output_shape) if r.output_shape else None,
+        "name": r.name, "path": r.path, "type": r.type,
+        "output_shape": list(r.output_shape) if r.output_shape else None,
         "params": r.params, "trainable_params": r.trainable, "non_trainable_params": r.non_trainable,
         "macs": r.macs, "inputs": list(r.inputs),
     } for r in summary_rows(network, analysis)]
@@ -139,8 +144,8 @@ def summary_json(network: Network, analysis: Analysis, batch_size: int = 1) -> d
         "batch_size": batch_size,
         "memory": memory,
         "receptive_field": None,
-        "diagnostics": [{"layer": d.node_name or None, "severity": d.severity, "message": d.message,
-                         "fix": d.fix} for d in analysis.diagnostics],
+        "diagnostics": [{"layer": d.node_name or None, "path": d.node_path or None, "severity": d.severity,
+                         "message": d.message, "fix": d.fix} for d in analysis.diagnostics],
     }
     target = analysis.last_spatial_node()
     if target is not None:

@@ -18,15 +18,15 @@ from cnnstudio.core.layers.base import ACTIVATIONS
 
 from .keras_graph import KerasNode
 from .keras_layout import FeatureOrder, Shape, channels_first, flattened, is_plain, same_order
-from .keras_vocabulary import ACTIVATION_FUNCTIONS
+from .keras_vocabulary import ACTIVATION_FUNCTIONS, RELU6_CAP
 from .keras_weights import BATCHNORM, CONV, DENSE, DEPTHWISE, SEPARABLE, WeightRule
 from .model_import import UnsupportedModelError
 
 #: Keras activation layer class -> the catalog type (Activation("name") is looked up by name)
 ACTIVATION_LAYERS = {"ReLU": "ReLU", "LeakyReLU": "LeakyReLU", "ELU": "ELU", "Softmax": "Softmax"}
 #: activation functions that are layers of their own in the catalog
-ACTIVATION_TYPES = {"relu": "ReLU", "softmax": "Softmax", "elu": "ELU", "leaky_relu": "LeakyReLU",
-                    **{function: type_name for type_name, function in ACTIVATION_FUNCTIONS.items()}}
+ACTIVATION_TYPES = {"relu": "ReLU", "relu6": "ReLU6", "softmax": "Softmax", "elu": "ELU",
+                    "leaky_relu": "LeakyReLU", **{function: type_name for type_name, function in ACTIVATION_FUNCTIONS.items()}}
 POOLS = {"MaxPooling2D": "MaxPool2D", "MaxPool2D": "MaxPool2D", "AveragePooling2D": "AvgPool2D",
          "AvgPool2D": "AvgPool2D"}
 GLOBAL_POOLS = {"GlobalAveragePooling2D": "GlobalAveragePooling2D", "GlobalAvgPool2D": "GlobalAveragePooling2D",
@@ -100,6 +100,9 @@ class LayerReader:
             if c.get("keepdims"):
                 raise self._fail(node, "keepdims=True: CNN Studio's global pooling returns a vector")
             return CatalogLayer(GLOBAL_POOLS[kind], {})
+        if kind == "AdaptiveAveragePooling2D":
+            size = _ints(c["output_size"])
+            return CatalogLayer("AdaptiveAvgPool2D", {"output_size": size * 2 if len(size) == 1 else size})
         if kind == "Dense":
             if len(inputs[0].shape) != 1:
                 raise self._fail(node, "a Dense layer on a tensor of rank > 1; CNN Studio's Dense reads flat "
@@ -195,9 +198,13 @@ class LayerReader:
     def _activation_layer(self, node: KerasNode, inputs: list[TensorView]) -> CatalogLayer:
         c, kind = node.config, node.class_name
         if kind == "ReLU":
-            if c.get("max_value") is not None or c.get("threshold", 0.0):
-                raise self._fail(node, "ReLU with max_value or threshold: CNN Studio's ReLU has neither")
             slope = c.get("negative_slope", 0.0) or 0.0
+            capped = c.get("max_value")
+            if capped == RELU6_CAP and not slope and not c.get("threshold", 0.0):
+                return CatalogLayer("ReLU6", {})
+            if capped is not None or c.get("threshold", 0.0):
+                raise self._fail(node, "ReLU with a max_value other than 6 or a threshold: CNN Studio has "
+                                       "ReLU and ReLU6 only")
             return CatalogLayer("LeakyReLU", {"alpha": slope}) if slope else CatalogLayer("ReLU", {})
         if kind == "LeakyReLU":
             return CatalogLayer("LeakyReLU", {"alpha": c.get("negative_slope", c.get("alpha", 0.3))})

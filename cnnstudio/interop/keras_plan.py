@@ -32,7 +32,7 @@ from cnnstudio.core.network import Network
 
 from .keras_layout import FeatureOrder, Shape, channels_last, flattened, is_plain, plain, same_order
 from .keras_vocabulary import (ACTIVATION_FUNCTIONS, BATCHNORM_EPSILON, BATCHNORM_MOMENTUM, ELU_ALPHA,
-                               KERAS_CLASS, LEAKY_RELU_SLOPE)
+                               KERAS_CLASS, LEAKY_RELU_SLOPE, RELU6_CAP)
 from .keras_weights import BATCHNORM, CONV, DENSE, DEPTHWISE, SEPARABLE, WeightRule
 
 #: (keyword, value); keyword None for a positional argument
@@ -289,6 +289,9 @@ class _Translator:
 
     _from_maxpool2d = _from_avgpool2d = _from_pool
 
+    def _from_adaptiveavgpool2d(self, step, p, shapes, inputs, orders):
+        return self._main(step, [(None, _pair(p["output_size"]))], inputs), None
+
     def _from_dense(self, step, p, shapes, inputs, orders):
         arguments = [(None, p["units"]), *self._activation(p)]
         if not p["use_bias"]:
@@ -351,6 +354,9 @@ class _Translator:
     def _from_leakyrelu(self, step, p, shapes, inputs, orders):
         arguments = [("negative_slope", p["alpha"])] if p["alpha"] != LEAKY_RELU_SLOPE else []
         return self._main(step, arguments, inputs), orders[0]
+
+    def _from_relu6(self, step, p, shapes, inputs, orders):
+        return self._main(step, [("max_value", RELU6_CAP)], inputs), orders[0]
 
     def _from_elu(self, step, p, shapes, inputs, orders):
         arguments = [("alpha", p["alpha"])] if p["alpha"] != ELU_ALPHA else []

@@ -24,6 +24,7 @@ KERAS_CLASS = {
     "AvgPool2D": "AveragePooling2D",
     "GlobalAveragePooling2D": "GlobalAveragePooling2D",
     "GlobalMaxPooling2D": "GlobalMaxPooling2D",
+    "AdaptiveAvgPool2D": "AdaptiveAveragePooling2D",
     "Dense": "Dense",
     "Dropout": "Dropout",
     "BatchNorm": "BatchNormalization",
@@ -32,6 +33,7 @@ KERAS_CLASS = {
     "ZeroPadding2D": "ZeroPadding2D",
     "UpSampling2D": "UpSampling2D",
     "ReLU": "ReLU",
+    "ReLU6": "ReLU",  # with max_value=6
     "LeakyReLU": "LeakyReLU",
     "ELU": "ELU",
     "Softmax": "Softmax",
@@ -44,6 +46,9 @@ KERAS_CLASS = {
 
 #: studio activation layers that Keras writes as ``layers.Activation(<function name>)``
 ACTIVATION_FUNCTIONS = {"GELU": "gelu", "Sigmoid": "sigmoid", "Tanh": "tanh"}
+
+#: the cap of ReLU6, Keras's ``ReLU(max_value=...)``
+RELU6_CAP = 6.0
 
 #: Keras's own defaults of the layer arguments CNN Studio has (left out of generated code)
 LEAKY_RELU_SLOPE = 0.3

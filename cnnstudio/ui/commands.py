@@ -7,7 +7,8 @@ from typing import Any, Iterable, Mapping
 
 from PySide6.QtGui import QUndoCommand
 
-from cnnstudio.core.fragment import PlannedNode
+from cnnstudio.core.fragment import PastePlan
+from cnnstudio.core.groups import Groups
 from cnnstudio.core.layout import room_below
 from cnnstudio.core.network import Network, RemovedNodes
 
@@ -170,14 +171,31 @@ class Move(QUndoCommand):
         self._network.move(self._before)
 
 
-def paste_command(network: Network, planned: list[PlannedNode], wires: list[tuple[str, str]],
-                  text: str = "Paste") -> QUndoCommand:
-    """One undo step that adds the planned nodes and wires (from ``core.fragment``)."""
+class SetGroups(QUndoCommand):
+    """Group blocks changed (grouped, ungrouped, renamed, expanded...): the whole, immutable
+    ``Groups`` value before and after, so undo is exact."""
+
+    def __init__(self, network: Network, after: Groups, text: str, parent: MacroCommand | None = None) -> None:
+        super().__init__(text)
+        _join(self, parent)
+        self._network, self._before, self._after = network, network.groups, after
+
+    def redo(self) -> None:
+        self._network.set_groups(self._after)
+
+    def undo(self) -> None:
+        self._network.set_groups(self._before)
+
+
+def paste_command(network: Network, plan: PastePlan, text: str = "Paste") -> QUndoCommand:
+    """One undo step that adds the planned nodes, wires and groups (from ``core.fragment``)."""
     macro = MacroCommand(text)
-    for item in planned:
+    for item in plan.nodes:
         AddNode(network, item.type, item.params, item.position, item.name, item.node_id, parent=macro)
-    for source, target in wires:
+    for source, target in plan.wires:
         Connect(network, source, target, parent=macro)
+    if plan.groups is not None:
+        SetGroups(network, plan.groups, text, parent=macro)
     return macro
 
 

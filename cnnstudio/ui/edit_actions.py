@@ -1,18 +1,21 @@
-"""The Edit menu's work: delete, copy, paste, duplicate, append, tidy.
+"""The Edit menu's work: delete, copy, paste, duplicate, append, tidy, group and ungroup.
 Each turns the current selection into one undo command on the document."""
 
 from __future__ import annotations
 
 from PySide6.QtGui import QGuiApplication
 
-from cnnstudio.core.fragment import (copy_fragment, fragment_from_text, fragment_to_text,
-                                     plan_paste)
+from cnnstudio.core.fragment import (copy_fragment, fragment_from_text, fragment_to_text, plan_paste,
+                                     selection_parent)
+from cnnstudio.core.group_layout import tidy_top_level
+from cnnstudio.core.groups import GroupError
 from cnnstudio.core.layout import tidy_positions
 
 from .canvas.node_item import ROW
 from .canvas.scene import NetworkScene
 from .commands import (Disconnect, MacroCommand, Move, RemoveNodes, append_after_command, make_room_below,
                        paste_command)
+from .group_commands import group_command, toggle_group_command, ungroup_command
 
 
 class EditActions:
@@ -58,22 +61,28 @@ class EditActions:
         return self._paste_fragment(fragment, "Paste")
 
     def duplicate(self) -> bool:
+        """Copy the selection beside itself, into the group it sits in (a duplicated block
+        becomes the stage's next block)."""
         nodes = self.scene.selected_node_ids()
         if not nodes:
             return False
-        return self._paste_fragment(copy_fragment(self.network, nodes), "Duplicate")
+        return self._paste_fragment(copy_fragment(self.network, nodes), "Duplicate",
+                                    into=selection_parent(self.network, nodes))
 
-    def _paste_fragment(self, fragment: dict, text: str) -> bool:
-        planned, wires = plan_paste(self.network, fragment, offset=(40.0, 40.0))
-        if not planned or not self.document.push(paste_command(self.network, planned, wires, text)):
+    def _paste_fragment(self, fragment: dict, text: str, into: str | None = None) -> bool:
+        plan = plan_paste(self.network, fragment, offset=(40.0, 40.0), into=into)
+        if not plan.nodes or not self.document.push(paste_command(self.network, plan, text)):
             return False
-        self.scene.select_nodes([p.node_id for p in planned])
+        self.scene.select_nodes([p.node_id for p in plan.nodes])
         return True
 
     def append(self, type_name: str) -> str | None:
         """Add ``type_name`` after the selected block (or below everything) and wire it in."""
         selected = self.scene.selected_node_ids()
         after = selected[-1] if len(selected) == 1 else None
+        groups = self.scene.selected_group_ids()
+        if len(groups) == 1 and groups[0] in self.scene.group_summaries:  # after a group: after its last layer
+            after = self.scene.group_summaries[groups[0]].exit
         if after is None and not selected:
             output = self.document.analysis.output_id
             after = output if output is not None and self.network.has_node(output) else None
@@ -92,9 +101,56 @@ class EditActions:
         if not len(self.network):
             return False
         first = self.network.nodes[0].position
-        after = tidy_positions(self.network, origin=first)
+        if len(self.network.groups):  # groups move as wholes, so open ones keep their layout inside
+            after = tidy_top_level(self.network, origin=first)
+        else:
+            after = tidy_positions(self.network, origin=first)
         before = {n.id: n.position for n in self.network.nodes}
         changed = {k: v for k, v in after.items() if before[k] != v}
         if not changed:
             return False
         return self.document.push(Move(self.network, {k: before[k] for k in changed}, changed, "Tidy layout"))
+
+    # ------------------------------------------------------------------ group blocks
+    def group(self) -> str | None:
+        """Group the selected blocks (layers and groups) into a new open group; returns its id."""
+        groups = self.network.groups
+        chosen_groups = self.scene.selected_group_ids()
+        inside_chosen = {n for g in chosen_groups for n in groups.descendant_nodes(g)}
+        nested = {d for g in chosen_groups for d in groups.descendant_groups(g)}
+        group_ids = [g for g in chosen_groups if g not in nested]
+        node_ids = [n for n in self.scene.selected_node_ids() if n not in inside_chosen]
+        if not node_ids and not group_ids:
+            self.scene.message.emit("Select the blocks to group first.")
+            return None
+        try:
+            command, group_id = group_command(self.network, node_ids, group_ids)
+        except GroupError as error:
+            self.scene.message.emit(f"{error.problem}. {error.fix}")
+            return None
+        if not self.document.push(command):
+            return None
+        self.scene.select_groups([group_id])
+        return group_id
+
+    def ungroup(self) -> bool:
+        chosen = self.scene.selected_group_ids()
+        if len(chosen) != 1:
+            self.scene.message.emit("Select one group to ungroup.")
+            return False
+        members = self.network.groups.descendant_nodes(chosen[0])
+        if not self.document.push(ungroup_command(self.network, chosen[0])):
+            return False
+        self.scene.select_nodes(members)
+        return True
+
+    def toggle_group(self) -> bool:
+        """Open the selected group in place, or close it."""
+        chosen = self.scene.selected_group_ids()
+        if len(chosen) != 1:
+            self.scene.message.emit("Select one group to open or close.")
+            return False
+        if not self.document.push(toggle_group_command(self.network, chosen[0])):
+            return False
+        self.scene.select_groups(chosen)
+        return True

@@ -30,6 +30,7 @@ from .project_files import ProjectFiles
 from .prompter import Prompter
 from .workspace import Workspace
 from .settings import app_settings, config_dir
+from .template_dialog import open_template
 
 APP_NAME = "CNN Studio"
 
@@ -126,6 +127,8 @@ class MainWindow(QMainWindow):
         S = QKeySequence.StandardKey
         stack = self.document.undo_stack
         self.new_action = self._action("&New", self.new_project, S.New, "Start an empty network")
+        self.new_template_action = self._action("New from &Template…", lambda: open_template(self), "Ctrl+Shift+N",
+                                                "Start from a classic architecture: LeNet, AlexNet, VGG, ResNet, ...")
         self.open_action = self._action("&Open…", self.open_dialog, S.Open, "Open a .cnnproj project")
         self.save_action = self._action("&Save", self.save, S.Save, "Save the project")
         self.save_as_action = self._action("Save &As…", self.save_as, S.SaveAs, "Save under a new name")
@@ -151,6 +154,10 @@ class MainWindow(QMainWindow):
         self.select_all_action = self._action("Select &All", self._select_all, S.SelectAll)
         self.tidy_action = self._action("&Tidy Layout", self.edits.tidy, "Ctrl+L",
                                         "Arrange the blocks in rows by depth")
+        self.group_action = self._action("&Group", self.edits.group, "Ctrl+G", "Make the selected blocks one block")
+        self.ungroup_action = self._action("U&ngroup", self.edits.ungroup, "Ctrl+Shift+G", "Dissolve the selected group")
+        self.toggle_group_action = self._action("&Open/Close Group", self.edits.toggle_group, "Ctrl+Shift+O",
+                                                "Open the selected group in place, or close it (or double-click it)")
         self.zoom_in_action = self._action("Zoom &In", self.view.zoom_in, [QKeySequence(S.ZoomIn),
                                                                            QKeySequence("Ctrl+=")])
         self.zoom_out_action = self._action("Zoom &Out", self.view.zoom_out, S.ZoomOut)
@@ -171,6 +178,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.new_action)
+        file_menu.addAction(self.new_template_action)
         self.examples_menu = file_menu.addMenu("New from &Example")
         for path in sorted(EXAMPLE_PROJECTS.glob("*.cnnproj")):
             action = self.examples_menu.addAction(path.stem.replace("_", " "))
@@ -190,7 +198,8 @@ class MainWindow(QMainWindow):
         edit_menu = bar.addMenu("&Edit")
         for action in (self.undo_action, self.redo_action, None, self.cut_action, self.copy_action,
                        self.paste_action, self.duplicate_action, self.delete_action, None,
-                       self.select_all_action, self.tidy_action):
+                       self.select_all_action, self.tidy_action, None, self.group_action, self.ungroup_action,
+                       self.toggle_group_action):
             edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
 
         view_menu = bar.addMenu("&View")
@@ -299,14 +308,18 @@ class MainWindow(QMainWindow):
     # ================================================================== selection and view
     def _on_selection(self) -> None:
         selected = self.scene.selected_node_ids()
-        self.inspector.show_node(selected[0] if len(selected) == 1 else None)
+        groups = self.scene.selected_group_ids()
+        if len(groups) == 1 and set(selected) == set(self.document.network.groups.descendant_nodes(groups[0])):
+            self.inspector.show_group(groups[0])
+        else:
+            self.inspector.show_node(selected[0] if len(selected) == 1 else None)
         self.summary.select_nodes(selected)
         self._update_status()
 
     def _select_from_panel(self, node_ids: list[str]) -> None:
         self.scene.select_nodes(node_ids)
         if node_ids and node_ids[0] in self.scene.nodes:
-            self.view.ensureVisible(self.scene.nodes[node_ids[0]], 60, 60)
+            self.view.ensureVisible(self.scene.item_showing(node_ids[0]), 60, 60)
 
     def _select_all(self) -> None:
         self.scene.select_nodes(list(self.scene.nodes))
@@ -356,6 +369,10 @@ class MainWindow(QMainWindow):
 
     def new_project(self) -> bool:
         return self.files.new_project()
+
+    def open_project(self, project: Project) -> None:
+        """Show ``project`` as a new, untitled document (saving asks where)."""
+        self.files.replace(project, None)
 
     def open_example(self, path: Path) -> bool:
         """Open an example as a new, untitled copy, so saving never overwrites the example."""

@@ -44,6 +44,11 @@ class Prompter:
                                       QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes
 
+    def choose_template(self):
+        """File > New from Template's dialog: a ``TemplateChoice``, or None when cancelled."""
+        from .template_dialog import ask_template
+        return ask_template(self.parent)
+
     def error(self, title: str, text: str) -> None:
         QMessageBox.critical(self.parent, title, text)
 

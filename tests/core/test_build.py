@@ -235,11 +235,13 @@ CASES = {
                      ("Flatten", {}), ("Reshape", {"target_shape": [48]})),
     "global_pooling": chain((4, 5, 3), ("GlobalAveragePooling2D", {}), ("Dense", {"units": 2})),
     "global_max_pooling": chain((4, 5, 3), ("GlobalMaxPooling2D", {})),
-    "activations": chain((2, 4, 4), ("ReLU", {}), ("LeakyReLU", {"alpha": 0.1}), ("ELU", {}), ("GELU", {}),
+    "adaptive_pooling": chain((3, 13, 12), ("AdaptiveAvgPool2D", {"output_size": [6, 4]}),
+                              ("AdaptiveAvgPool2D", {"output_size": [7, 8]}), ("Flatten", {}), ("Dense", {"units": 2})),
+    "activations": chain((2, 4, 4), ("ReLU", {}), ("ReLU6", {}), ("LeakyReLU", {"alpha": 0.1}), ("ELU", {}), ("GELU", {}),
                          ("Sigmoid", {}), ("Tanh", {}), ("Softmax", {}), ("Dropout", {"rate": 0.2})),
     "dense_activations": chain((5,), *[("Dense", {"units": 4, "activation": a, "use_bias": a != "gelu"})
-                                       for a in ("linear", "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh",
-                                                 "softmax")]),
+                                       for a in ("linear", "relu", "relu6", "leaky_relu", "elu", "gelu", "sigmoid",
+                                                 "tanh", "softmax")]),
     "residual_and_concatenate": residual_net(),
 }
 
@@ -306,6 +308,44 @@ def test_same_pooling_uses_only_real_pixels_like_keras(type_name, size, kernel, 
     assert torch.allclose(build_model(network)(x), expected, atol=1e-6)
 
 
+@pytest.mark.parametrize("size", [1, 2, 5, 6, 7, 12, 13, 224])
+@pytest.mark.parametrize("out", [1, 3, 6, 7])
+def test_adaptive_pooling_averages_the_windows_torch_uses(size, out):
+    network = chain((2, size, 5), ("AdaptiveAvgPool2D", {"output_size": [out, 2]}))
+    x = torch.randn(3, 2, size, 5)
+    built = build_model(network)(x)
+    assert tuple(built.shape[1:]) == analyze(network).output_shape == (2, out, 2)
+    assert torch.allclose(built, F.adaptive_avg_pool2d(x, (out, 2)), atol=1e-6)
+
+
+@pytest.mark.parametrize("size, out", [(12, 6), (12, 4), (13, 6), (7, 3), (3, 7), (2, 6), (5, 5), (224, 7)])
+def test_adaptive_pooling_receptive_field_covers_every_window(size, out):
+    """Exact when the sizes divide; otherwise an upper bound: no output sees more rows than it says."""
+    network = chain((1, size, size), ("AdaptiveAvgPool2D", {"output_size": out}))
+    analysis = analyze(network)
+    node = analysis.by_name("adaptive_avg_pool2d_1")
+    x = torch.zeros(1, 1, size, size, requires_grad=True)
+    widest = 0
+    for index in range(out):
+        F.adaptive_avg_pool2d(x, out)[0, 0, index, 0].backward()
+        seen_rows = int((x.grad[0, 0, :, 0] != 0).sum())
+        widest = max(widest, seen_rows)
+        x.grad = None
+    assert node.receptive_field.size[0] >= widest
+    if size % out == 0 or out % size == 0:
+        assert node.receptive_field.size[0] == widest
+
+
+def test_relu6_clips_at_zero_and_six():
+    network = chain((1, 2, 3), ("ReLU6", {}))
+    x = torch.tensor([[[[-3.0, 0.5, 6.0], [7.5, 2.0, -0.1]]]])
+    assert build_model(network)(x).tolist() == [[[[0.0, 0.5, 6.0], [6.0, 2.0, 0.0]]]]
+    conv = chain((1, 4, 4), ("Conv2D", {"filters": 2, "activation": "relu6"}))
+    model = build_model(conv)
+    x = torch.randn(2, 1, 4, 4) * 10
+    assert torch.equal(model(x), torch.clamp(model.conv2d_1(x), 0, 6))
+
+
 def test_pool_padding_above_half_the_window_is_an_analysis_error_as_in_torch():
     network = chain((1, 6, 6), ("MaxPool2D", {"kernel_size": 3, "strides": 1, "padding": "explicit", "pad": 2}))
     (error,) = analyze(network).errors
@@ -337,7 +377,7 @@ def test_plan_lists_recipes_without_torch_objects():
 
 # ---------------------------------------------------------------------- random graphs
 
-ACTIVATIONS = ["linear", "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax"]
+ACTIVATIONS = ["linear", "relu", "relu6", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax"]
 
 
 @st.composite
@@ -359,7 +399,8 @@ def window_params(draw, axes: int, pool: bool = False):
 
 def _image_layer(draw, channels: int):
     kind = draw(st.sampled_from(["Conv2D", "Conv2D", "DepthwiseConv2D", "SeparableConv2D", "MaxPool2D",
-                                 "AvgPool2D", "BatchNorm", "Activation", "Dropout", "ZeroPadding2D", "UpSampling2D"]))
+                                 "AvgPool2D", "AdaptiveAvgPool2D", "BatchNorm", "Activation", "Dropout",
+                                 "ZeroPadding2D", "UpSampling2D"]))
     if kind == "Conv2D":
         groups = draw(st.sampled_from([g for g in (1, 2, 3) if channels % g == 0]))
         return kind, {**draw(window_params(2)), "filters": groups * draw(st.integers(1, 3)), "groups": groups,
@@ -371,6 +412,8 @@ def _image_layer(draw, channels: int):
                       "depth_multiplier": draw(st.integers(1, 2)), "activation": draw(st.sampled_from(ACTIVATIONS))}
     if kind in ("MaxPool2D", "AvgPool2D"):
         return kind, draw(window_params(2, pool=True))
+    if kind == "AdaptiveAvgPool2D":
+        return kind, {"output_size": [draw(st.integers(1, 6)), draw(st.integers(1, 6))]}
     if kind == "ZeroPadding2D":
         return kind, {side: draw(st.integers(0, 2)) for side in ("top", "bottom", "left", "right")}
     if kind == "UpSampling2D":
@@ -384,7 +427,7 @@ def _any_rank_layer(draw, kind: str):
         return kind, {"affine": draw(st.booleans()), "momentum": draw(st.sampled_from([0.99, 0.9]))}
     if kind == "Dropout":
         return kind, {"rate": draw(st.sampled_from([0.0, 0.5]))}
-    activation = draw(st.sampled_from(["ReLU", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Softmax"]))
+    activation = draw(st.sampled_from(["ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Softmax"]))
     return activation, {}
 
 

@@ -25,7 +25,7 @@ from cnnstudio.core.project_schema import json_schema, write_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = ROOT / "resources" / "schema" / SCHEMA_FILE_NAME
-REGENERATE = "python -m cnnstudio schema -o resources/schema/cnnproj-1.schema.json"
+REGENERATE = f"python -m cnnstudio schema -o resources/schema/{SCHEMA_FILE_NAME}"
 
 
 def branching_net() -> Network:
@@ -281,14 +281,15 @@ BAD_FILES = [
      "not a finite number", "ordinary number"),
     ("missing-format", edit(delete(["format"])), "format", "missing", '"format": "cnnstudio-project"'),
     ("wrong-format", edit(set_path(["format"], "keras-model")), "format", "not a CNN Studio project", ".cnnproj"),
-    ("missing-version", edit(delete(["version"])), "version", "missing", '"version": 1'),
-    ("text-version", edit(set_path(["version"], "1")), "version", "whole number", '"version" to 1'),
-    ("float-version", edit(set_path(["version"], 1.5)), "version", "whole number", '"version" to 1'),
-    ("bool-version", edit(set_path(["version"], True)), "version", "whole number", '"version" to 1'),
+    ("missing-version", edit(delete(["version"])), "version", "missing", f'"version": {FORMAT_VERSION}'),
+    ("text-version", edit(set_path(["version"], "1")), "version", "whole number", f'"version" to {FORMAT_VERSION}'),
+    ("float-version", edit(set_path(["version"], 1.5)), "version", "whole number", f'"version" to {FORMAT_VERSION}'),
+    ("bool-version", edit(set_path(["version"], True)), "version", "whole number", f'"version" to {FORMAT_VERSION}'),
     ("newer-version", edit(set_path(["version"], 99)), "version",
-     "was written by a newer CNN Studio (format version 99; this version reads up to 1)",
+     f"was written by a newer CNN Studio (format version 99; this version reads up to {FORMAT_VERSION})",
      "Update CNN Studio to open it."),
-    ("version-0", edit(set_path(["version"], 0)), "version", "not one CNN Studio ever wrote", '"version" to 1'),
+    ("version-0", edit(set_path(["version"], 0)), "version", "not one CNN Studio ever wrote",
+     f'"version" to {FORMAT_VERSION}'),
     ("unknown-top-level-field", edit(set_path(["netwrok"], {})), "netwrok", "unknown top-level field",
      "Did you mean 'network'?"),
     ("name-not-text", edit(set_path(["name"], 3)), "name", "expected text", "quoted string"),
@@ -322,7 +323,7 @@ BAD_FILES = [
     ("unknown-type", edit(lambda d: nodes(d)[1].update(type="Conv2d")), "network.nodes[1].type",
      "unknown layer type 'Conv2d'", "Did you mean 'Conv2D'"),
     ("unknown-type-far", edit(lambda d: nodes(d)[1].update(type="Transformer")), "network.nodes[1].type",
-     "unknown layer type 'Transformer'", "Known types: Add, AvgPool2D"),
+     "unknown layer type 'Transformer'", "Known types: AdaptiveAvgPool2D, Add, AvgPool2D"),
     ("kernel-size-0", edit(lambda d: nodes(d)[1]["params"].update(kernel_size=0)),
      "network.nodes[1].params.kernel_size", "0 is below the minimum 1", "from 1 to 256"),
     ("kernel-size-99999", edit(lambda d: nodes(d)[1]["params"].update(kernel_size=[3, 99999])),
@@ -519,7 +520,7 @@ def test_every_layer_type_with_its_defaults_is_valid_against_the_schema(validato
     (lambda d: nodes(d)[1].update(type="Conv2d"), "unknown type"),
     (lambda d: nodes(d)[1].update(name="forward"), "reserved name"),
     (lambda d: nodes(d)[1].update(position=[1]), "one-number position"),
-    (lambda d: d.update(version=2), "other version"),
+    (lambda d: d.update(version=FORMAT_VERSION + 1), "other version"),
     (lambda d: d.update(extra=1), "unknown top-level field"),
 ])
 def test_the_schema_rejects_what_the_loader_rejects(validator, change, message):
@@ -531,7 +532,7 @@ def test_the_schema_rejects_what_the_loader_rejects(validator, change, message):
 
 
 def test_the_schema_accepts_omitted_defaults_like_the_loader(validator):
-    doc = {"format": FORMAT_NAME, "version": 1,
+    doc = {"format": FORMAT_NAME, "version": FORMAT_VERSION,
            "network": {"nodes": [{"id": "a", "type": "MaxPool2D", "params": {"kernel_size": 3, "strides": None}}]}}
     validator.validate(doc)
     assert project_from_dict(doc).network.node("a").params["strides"] is None

@@ -48,11 +48,14 @@ def image_tour() -> Network:
         ("grouped", "Conv2D", {"filters": 12, "kernel_size": 3, "groups": 3, "dilation_rate": 2,
                                "activation": "tanh", "use_bias": False}),
         ("leaky", "LeakyReLU", {"alpha": 0.1}),
+        ("capped", "ReLU6", {}),
         ("pool", "MaxPool2D", {"kernel_size": 3, "strides": 2, "padding": "same"}),
-        ("explicit", "Conv2D", {"filters": 6, "kernel_size": 3, "padding": "explicit", "pad": [2, 1]}),
+        ("explicit", "Conv2D", {"filters": 6, "kernel_size": 3, "padding": "explicit", "pad": [2, 1],
+                                "activation": "relu6"}),
         ("skip", "Conv2D", {"filters": 6, "kernel_size": 1, "padding": "explicit", "pad": [1, 0]}),
         ("sum", "Add", {}),
         ("elu", "ELU", {"alpha": 0.5}),
+        ("adaptive", "AdaptiveAvgPool2D", {"output_size": [3, 2]}),  # windows of unequal size
         ("flat", "Flatten", {}),
         ("flat_norm", "BatchNorm", {"affine": False}),
         ("avg_all", "GlobalAveragePooling2D", {}),
@@ -74,8 +77,8 @@ def image_tour() -> Network:
     names = [layer[0] for layer in layers]
     chain_until = names.index("explicit")
     wires = list(zip(names[:chain_until], names[1:chain_until + 1]))
-    wires += [("pool", "skip"), ("explicit", "sum"), ("skip", "sum"), ("sum", "elu"), ("elu", "flat"),
-              ("flat", "flat_norm"), ("elu", "avg_all"), ("elu", "max_all"),
+    wires += [("pool", "skip"), ("explicit", "sum"), ("skip", "sum"), ("sum", "elu"), ("elu", "adaptive"),
+              ("adaptive", "flat"), ("flat", "flat_norm"), ("adaptive", "avg_all"), ("adaptive", "max_all"),
               ("flat_norm", "joined"), ("avg_all", "joined"), ("max_all", "joined")]
     after = names.index("joined")
     wires += list(zip(names[after:], names[after + 1:]))

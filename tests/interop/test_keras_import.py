@@ -112,6 +112,8 @@ def test_every_layer_the_catalog_knows_imports_with_keras_outputs(tmp_path):
     x = layers.AveragePooling2D(3, strides=1, padding="same")(x)
     x = layers.Conv2D(12, 3, groups=3, dilation_rate=2, activation="leaky_relu")(x)
     x = layers.ReLU()(layers.ELU(alpha=0.5)(x))
+    x = layers.ReLU(max_value=6.0)(layers.Conv2D(12, 1, activation="relu6")(x))
+    x = layers.AdaptiveAveragePooling2D((7, 5))(x)
     x = layers.Activation("tanh")(layers.Activation("linear")(x))
     flat = layers.BatchNormalization()(layers.Flatten()(layers.MaxPooling2D(2)(x)))
     vector = layers.Concatenate()([flat, layers.GlobalMaxPooling2D()(x)])
@@ -129,7 +131,8 @@ def test_every_layer_the_catalog_knows_imports_with_keras_outputs(tmp_path):
     assert analyze(imported.network).total_params == model.count_params()
     kinds = {node.type for node in imported.network.nodes}
     assert kinds >= {"SeparableConv2D", "DepthwiseConv2D", "BatchNorm", "UpSampling2D", "ZeroPadding2D", "AvgPool2D",
-                     "LeakyReLU", "ELU", "ReLU", "Tanh", "Reshape", "Softmax", "Concatenate", "Dropout"}
+                     "LeakyReLU", "ELU", "ReLU", "ReLU6", "AdaptiveAvgPool2D", "Tanh", "Reshape", "Softmax",
+                     "Concatenate", "Dropout"}
     assert len(imported.network) == len(model.layers) - 1  # Activation("linear") is no block at all
     assert_same_outputs(imported, model, (3, 12, 10))
 
@@ -260,8 +263,8 @@ def test_what_the_catalog_cannot_follow_is_refused_with_the_reason(tmp_path):
     smooth = keras.Sequential([keras.Input((4,)), layers.Dense(3, activation="softplus", name="smooth")])
     assert "'smooth' (Dense)" in _refusal(tmp_path, "smooth", smooth)
     assert "activation 'softplus'" in _refusal(tmp_path, "smooth", smooth)
-    capped = keras.Sequential([keras.Input((4,)), layers.ReLU(max_value=6.0, name="relu6")])
-    assert "max_value" in _refusal(tmp_path, "capped", capped)
+    capped = keras.Sequential([keras.Input((4,)), layers.ReLU(max_value=4.0, name="relu4")])
+    assert "max_value other than 6" in _refusal(tmp_path, "capped", capped)
 
 
 def test_every_catalog_layer_has_a_keras_class():

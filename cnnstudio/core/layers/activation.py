@@ -18,6 +18,7 @@ ACTIVATION_STRING_SLOPE = 0.2
 ACTIVATION_FORMULAS = {
     "linear": "a(x) = x",
     "relu": "ReLU(x) = max(0, x)",
+    "relu6": "ReLU6(x) = min(max(0, x), 6)",
     "leaky_relu": "LeakyReLU(x) = max(alpha*x, x)",
     "elu": "ELU(x) = x if x > 0 else alpha*(exp(x) - 1)",
     "gelu": "GELU(x) = x * Phi(x)",
@@ -33,6 +34,8 @@ def activation_calls(name: str, alpha: float | None = None) -> tuple[FunctionCal
         return ()
     if name == "relu":
         return (FunctionCall("relu"),)
+    if name == "relu6":
+        return (FunctionCall("relu6"),)
     if name == "leaky_relu":
         return (FunctionCall("leaky_relu", kw(negative_slope=ACTIVATION_STRING_SLOPE if alpha is None else alpha)),)
     if name == "elu":
@@ -83,6 +86,12 @@ class ReLU(_Activation):
     summary = "Keeps positive values and sets negative ones to zero."
 
 
+class ReLU6(_Activation):
+    type_name, name_prefix, activation = "ReLU6", "relu6", "relu6"
+    summary = ("ReLU capped at 6: keeps values between 0 and 6, so they stay small enough for "
+               "low-precision arithmetic (MobileNet's activation).")
+
+
 class LeakyReLU(_Activation):
     type_name, name_prefix, activation = "LeakyReLU", "leaky_re_lu", "leaky_relu"
     summary = "Like ReLU, but lets a small slope (alpha) through for negative inputs."
@@ -115,4 +124,4 @@ class Softmax(_Activation):
     summary = "Turns scores into probabilities that add up to 1 over the channel axis."
 
 
-SPECS = (ReLU(), LeakyReLU(), ELU(), GELU(), Sigmoid(), Tanh(), Softmax())
+SPECS = (ReLU(), ReLU6(), LeakyReLU(), ELU(), GELU(), Sigmoid(), Tanh(), Softmax())

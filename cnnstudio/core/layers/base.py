@@ -112,7 +112,7 @@ class Explanation:
 
 # --------------------------------------------------------------------------- the spec
 
-ACTIVATIONS = ("linear", "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax")
+ACTIVATIONS = ("linear", "relu", "relu6", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax")
 
 
 class LayerSpec:

@@ -1,11 +1,11 @@
-"""Pooling layers: MaxPool2D, AvgPool2D and their global versions."""
+"""Pooling layers: MaxPool2D, AvgPool2D, their global versions, and AdaptiveAvgPool2D."""
 
 from __future__ import annotations
 
 from typing import Sequence
 
-from .base import (Explanation, FunctionCall, LayerSpec, ModuleCall, Params, ReceptiveStep, Shape, ShapeError,
-                   TorchRecipe, kw)
+from .base import (Explanation, FunctionCall, LayerSpec, ModuleCall, ParamSpec, Params, ReceptiveStep, Shape,
+                   ShapeError, TorchRecipe, kw)
 from .window import axis_lines, axis_windows, check_fits, torch_padding, window_params
 
 POOL_MAX = 256
@@ -157,4 +157,74 @@ class GlobalMaxPooling2D(_GlobalPool2D):
     torch_class = "AdaptiveMaxPool2d"
 
 
-SPECS = (MaxPool2D(), AvgPool2D(), GlobalAveragePooling2D(), GlobalMaxPooling2D())
+def adaptive_window(index: int, size: int, out: int) -> tuple[int, int]:
+    """Rows ``[start, end)`` that output ``index`` of ``out`` averages over ``size`` input rows:
+    torch's rule, ``start = floor(index * size / out)``, ``end = ceil((index + 1) * size / out)``."""
+    return (index * size) // out, -((-(index + 1) * size) // out)
+
+
+def largest_adaptive_window(size: int, out: int) -> int:
+    if size % out == 0:
+        return size // out
+    return max(end - start for start, end in (adaptive_window(i, size, out) for i in range(out)))
+
+
+class AdaptiveAvgPool2D(LayerSpec):
+    """PyTorch's ``nn.AdaptiveAvgPool2d``: the window follows the input so the output size is fixed.
+
+    The receptive-field step is exact when the input is a whole multiple of the output (every
+    window the same) or the output a whole multiple of the input (each pixel repeated); otherwise
+    windows differ by a pixel, and the step takes the largest window and step, an upper bound."""
+
+    type_name = "AdaptiveAvgPool2D"
+    family = "Pooling"
+    name_prefix = "adaptive_avg_pool2d"
+    accepts = "image"
+    summary = ("Averages windows sized to give a fixed output height and width, whatever the input size "
+               "(AlexNet and VGG use it before their classifier).")
+    params = (ParamSpec("output_size", "pair", [1, 1], "Height and width of the output.",
+                        minimum=1, maximum=POOL_MAX, label="Output size"),)
+
+    def output_shape(self, p: Params, inputs: Sequence[Shape]) -> Shape:
+        self.check_rank(inputs)
+        return (inputs[0][0], *p["output_size"])
+
+    def receptive_step(self, p: Params, inputs: Sequence[Shape]) -> ReceptiveStep:
+        sizes, outs = inputs[0][1:], p["output_size"]
+        if all(o % n == 0 for n, o in zip(sizes, outs)) and any(o > n for n, o in zip(sizes, outs)):
+            return ReceptiveStep((1, 1), (1, 1), upsample=tuple(o // n for n, o in zip(sizes, outs)))
+        kernel = tuple(largest_adaptive_window(n, o) for n, o in zip(sizes, outs))
+        stride = tuple(-(-n // o) for n, o in zip(sizes, outs))
+        return ReceptiveStep(kernel, stride)
+
+    def explain(self, p: Params, inputs: Sequence[Shape], output: Shape) -> Explanation:
+        e = Explanation([self.summary])
+        lines = [self._axis_line(n, o) for n, o in zip(inputs[0][1:], p["output_size"])]
+        if lines[0] == lines[1]:
+            e.add(f"Output height and width: {lines[0]}")
+        else:
+            e.add(f"Output height: {lines[0]}")
+            e.add(f"Output width: {lines[1]}")
+        e.add(f"Channels unchanged ({inputs[0][0]}); no parameters.")
+        return e
+
+    @staticmethod
+    def _axis_line(size: int, out: int) -> str:
+        if size % out == 0:
+            k = size // out
+            return f"{out}; {size} / {out} = {k}, so each window averages {k} pixels (kernel {k}, stride {k})"
+        if out % size == 0:
+            return f"{out}; {out} / {size} = {out // size}, so each input pixel is repeated {out // size} times"
+        widths = {end - start for start, end in (adaptive_window(i, size, out) for i in range(out))}
+        wide = f"{min(widths)} pixels" if len(widths) == 1 else f"{min(widths)} to {max(widths)} pixels"
+        return (f"{out}; {size} / {out} is not whole, so window i covers pixels floor(i*{size}/{out}) "
+                f"to ceil((i+1)*{size}/{out}) - 1: {wide} wide")
+
+    def torch_recipe(self, p: Params, inputs: Sequence[Shape], output: Shape) -> TorchRecipe:
+        return TorchRecipe(ModuleCall("AdaptiveAvgPool2d", (tuple(p["output_size"]),)))
+
+    def key_settings(self, p: Params) -> str:
+        return "to " + "x".join(str(s) for s in p["output_size"])
+
+
+SPECS = (MaxPool2D(), AvgPool2D(), GlobalAveragePooling2D(), GlobalMaxPooling2D(), AdaptiveAvgPool2D())

@@ -29,10 +29,14 @@ def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
 
 
 class EdgeItem(QGraphicsPathItem):
-    def __init__(self, source_item, target_item) -> None:
+    """One wire of the network.  Its ends are the blocks that show its two layers: the
+    layers themselves, or the collapsed groups they are hidden in."""
+
+    def __init__(self, source_item, target_item, key: tuple[str, str] | None = None) -> None:
         super().__init__()
         self.source_item = source_item
         self.target_item = target_item
+        self._key = key or (source_item.node_id, target_item.node_id)
         self.shape_text = ""
         self._hovered = False
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
@@ -45,12 +49,25 @@ class EdgeItem(QGraphicsPathItem):
 
     @property
     def key(self) -> tuple[str, str]:
-        return self.source_item.node_id, self.target_item.node_id
+        """The wire's (source node id, target node id), whatever blocks show them."""
+        return self._key
 
     def detach(self) -> None:
         for item in (self.source_item, self.target_item):
             if self in item.edges:
                 item.edges.remove(self)
+
+    def set_ends(self, source_item, target_item) -> None:
+        """Attach to the blocks that now show the wire's layers; hidden when both are one block."""
+        if (source_item, target_item) != (self.source_item, self.target_item):
+            self.detach()
+            self.source_item, self.target_item = source_item, target_item
+            source_item.edges.append(self)
+            target_item.edges.append(self)
+            self.refresh_style()
+        self.setVisible(source_item is not target_item)
+        if self.isVisible():
+            self.refresh_path()
 
     def refresh_path(self) -> None:
         self.setPath(wire_path(self.source_item.output_port(), self.target_item.input_port()))
@@ -62,7 +79,7 @@ class EdgeItem(QGraphicsPathItem):
         self.setToolTip(f"{self.source_item.name} → {self.target_item.name}<br>tensor {text}")
 
     def refresh_style(self) -> None:
-        color = theme.family_color(getattr(self.source_item, "family", ""))
+        color = theme.family_color(self.source_item.family)
         if self.isSelected():
             color = QColor("#FFB300")
         width = 3.2 if (self._hovered or self.isSelected()) else 2.0

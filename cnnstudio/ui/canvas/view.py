@@ -3,10 +3,11 @@ from the palette (onto empty space to add, onto a wire to insert)."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QPainter, QWheelEvent
+from PySide6.QtGui import QBrush, QColor, QPainter, QPixmap, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView
 
 from cnnstudio.core.layers import spec_for
@@ -18,6 +19,18 @@ from .node_item import GRID, HEIGHT, ROW, WIDTH
 from .scene import NetworkScene
 
 LAYER_MIME = "application/x-cnnstudio-layer"
+GRID_SPACING = GRID * 3
+
+
+@functools.lru_cache(maxsize=4)
+def _grid_brush(rgba: int) -> QBrush:
+    tile = QPixmap(int(GRID_SPACING), int(GRID_SPACING))
+    tile.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(tile)
+    painter.setPen(QColor.fromRgba(rgba))
+    painter.drawPoint(0, 0)
+    painter.end()
+    return QBrush(tile)
 MIN_ZOOM, MAX_ZOOM = 0.15, 3.0
 
 
@@ -31,6 +44,7 @@ class NetworkView(QGraphicsView):
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)  # the grid is drawn once per zoom
         self.setAcceptDrops(True)
         self.setSceneRect(QRectF(-5000, -5000, 10000, 10000))
         self._panning_from: QPointF | None = None
@@ -52,7 +66,7 @@ class NetworkView(QGraphicsView):
         self.set_zoom(self.zoom / 1.2)
 
     def zoom_to_fit(self) -> None:
-        items = self.network_scene.nodes.values()
+        items = self.network_scene.visible_blocks() + list(self.network_scene.group_frames.values())
         if not items:
             self.resetTransform()
             self.centerOn(0, 0)
@@ -72,11 +86,12 @@ class NetworkView(QGraphicsView):
         """Fit the network when it fits at a readable size; otherwise show its top
         (the Input) at that size, so text on the blocks stays legible."""
         self.zoom_to_fit()
-        if self.zoom >= readable_zoom or not self.network_scene.nodes:
+        blocks = self.network_scene.visible_blocks()
+        if self.zoom >= readable_zoom or not blocks:
             return
         self.set_zoom(readable_zoom)
         bounds = QRectF()
-        for item in self.network_scene.nodes.values():
+        for item in blocks:
             bounds = bounds.united(item.sceneBoundingRect())
         visible_height = self.viewport().height() / self.zoom
         self.centerOn(bounds.center().x(), bounds.top() - 30 + visible_height / 2)
@@ -131,21 +146,10 @@ class NetworkView(QGraphicsView):
     # ------------------------------------------------------------------ background
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         painter.fillRect(rect, theme.canvas_background())
-        spacing = GRID * 3
         if self.zoom < 0.4:
             return
-        painter.setPen(theme.grid_dot())
-        left = math.floor(rect.left() / spacing) * spacing
-        top = math.floor(rect.top() / spacing) * spacing
-        points = []
-        y = top
-        while y < rect.bottom():
-            x = left
-            while x < rect.right():
-                points.append(QPointF(x, y))
-                x += spacing
-            y += spacing
-        painter.drawPoints(points)
+        # one dot per grid cell, tiled by Qt from scene (0, 0): no Python loop per dot on every repaint
+        painter.fillRect(rect, _grid_brush(theme.grid_dot().rgba()))
 
     # ------------------------------------------------------------------ drops from the palette
     def dragEnterEvent(self, event) -> None:

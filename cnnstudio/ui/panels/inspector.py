@@ -1,5 +1,6 @@
 """The inspector: a form made from the selected layer's parameter schema, and
-under it the layer's explanation with the user's numbers filled in."""
+under it the layer's explanation with the user's numbers filled in; for a selected
+group block, the group's page (``group_info``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from cnnstudio.core.network import NetworkError
 from .. import theme
 from ..commands import Rename, SetParams
 from ..document import NetworkDocument
+from .group_info import GroupForm
 from .param_fields import ParamField, make_field
 
 
@@ -38,6 +40,7 @@ class InspectorPanel(QScrollArea):
         self.document = document
         self.undo_keys = NetworkUndoKeys(self)
         self.node_id: str | None = None
+        self.group: GroupForm | None = None
         self.fields: dict[str, ParamField] = {}
         self.errors: dict[str, QLabel] = {}
         self.setWidgetResizable(True)
@@ -68,19 +71,34 @@ class InspectorPanel(QScrollArea):
         self.show_node(None)
 
     # ------------------------------------------------------------------ building the form
-    def show_node(self, node_id: str | None) -> None:
-        if node_id is not None and not self.document.network.has_node(node_id):
-            node_id = None
-        self.node_id = node_id
+    def _new_form(self) -> QFormLayout:
         old = self._form_host.layout()
         if old is not None:
             QWidget().setLayout(old)  # reparent the old form so it is deleted
         self.fields.clear()
         self.errors.clear()
+        self.group = None
         form = QFormLayout(self._form_host)
         form.setContentsMargins(0, 6, 0, 6)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        return form
+
+    def show_group(self, group_id: str) -> None:
+        """The page of a group block: its name, what it holds and costs, open/close and ungroup."""
+        self.node_id = None
+        form = self._new_form()
+        self.group = GroupForm(self.document, group_id, form)
+        self.title.setText(self.group.title())
+        self._form_host.setEnabled(not self.document.read_only)
+        self.group.name_edit.installEventFilter(self.undo_keys)
+        self._refresh()
+
+    def show_node(self, node_id: str | None) -> None:
+        if node_id is not None and not self.document.network.has_node(node_id):
+            node_id = None
+        self.node_id = node_id
+        form = self._new_form()
         if node_id is None:
             self.title.setText("<b>No layer selected</b><br><span>Select a block on the canvas to edit it, "
                                "or drag a layer from the palette.</span>")
@@ -163,6 +181,13 @@ class InspectorPanel(QScrollArea):
 
     # ------------------------------------------------------------------ following the document
     def _on_network_changed(self, change) -> None:
+        if self.group is not None:
+            if self.group.group_id not in self.document.network.groups:
+                self.show_node(None)
+            else:
+                self.group.refresh()
+                self.title.setText(self.group.title())
+            return
         if self.node_id is None:
             return
         if not self.document.network.has_node(self.node_id):
@@ -178,6 +203,9 @@ class InspectorPanel(QScrollArea):
             self._update_active(node.params)
 
     def _refresh(self) -> None:
+        if self.group is not None and self.group.group_id in self.document.network.groups:
+            self.explanation.setText(self.group.text())
+            return
         if self.node_id is None or not self.document.network.has_node(self.node_id):
             self.explanation.setText(self._network_text())
             return

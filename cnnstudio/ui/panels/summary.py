@@ -20,6 +20,10 @@ def _kept(text: str) -> str:
     return text.replace(" ", "&nbsp;")
 
 
+#: the widest the layer column grows to fit names and paths (the user can still drag it wider)
+LAYER_COLUMN_MAX = 320
+
+
 class SummaryPanel(QWidget):
     nodesSelected = Signal(list)
     orderChanged = Signal(str)
@@ -138,6 +142,9 @@ class SummaryPanel(QWidget):
     def _fit_columns(self) -> None:
         for column in range(1, len(COLUMNS)):
             self.table.resizeColumnToContents(column)
+        # layers inside group blocks are named by path (layer2/block1/conv1): show it, within reason
+        self.table.resizeColumnToContents(0)
+        self.table.setColumnWidth(0, min(self.table.columnWidth(0), LAYER_COLUMN_MAX))
 
     def copy_text(self) -> None:
         QGuiApplication.clipboard().setText(self.summary_text())

@@ -27,7 +27,7 @@ class SummaryModel(QAbstractTableModel):
         self.order = "torch"
 
     def _texts(self, row: SummaryRow) -> tuple[str, ...]:
-        return (row.name, row.type, format_shape(row.output_shape, self.order), f"{row.params:,}",
+        return (row.path or row.name, row.type, format_shape(row.output_shape, self.order), f"{row.params:,}",
                 human_count(row.macs) if row.macs else "0")
 
     def set_rows(self, rows: list[SummaryRow]) -> None:
