@@ -39,7 +39,7 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 #: add ``MIGRATIONS[1] = _v1_to_v2`` and bump ``FORMAT_VERSION``.
 MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
 
-_TOP_KEYS = ("format", "version", "name", "description", "network", "dataset", "training", "view")
+_TOP_KEYS = ("format", "version", "name", "description", "network", "dataset", "training", "view", "experiments")
 _NODE_KEYS = ("id", "type", "name", "params", "position")
 _EDGE_KEYS = ("source", "target")
 
@@ -80,6 +80,8 @@ class Project:
     dataset: dict | None = None
     training: dict | None = None
     view: dict = field(default_factory=dict)
+    #: the Experiments view's sweep definition (owned by ``training.sweeps``); written only when set
+    experiments: dict | None = None
 
 
 # ============================================================================ writing
@@ -101,6 +103,11 @@ def project_to_dict(project: Project) -> dict[str, Any]:
             raise ProjectError(where, key, f"{key} must be a dict, not {type(value).__name__}",
                                f"Store the {key} settings as a dict of plain values.")
         settings[key] = _plain_json(value, key)
+    if project.experiments is not None:
+        if not isinstance(project.experiments, dict):
+            raise ProjectError(where, "experiments", "experiments must be a dict, not "
+                               f"{type(project.experiments).__name__}", "Store the sweep settings as a dict.")
+        settings["experiments"] = _plain_json(project.experiments, "experiments")
     network = project.network.to_dict()
     bad = _non_finite(network, "network")
     if bad is not None:
@@ -305,7 +312,8 @@ class _Reader:
             raise self.fail("network", 'the "network" field is missing',
                             'Add "network": {"nodes": [], "edges": []}.')
         network = self.network(data["network"])
-        return Project(network, name, description, dataset, training, view)
+        experiments = self.settings(data, "experiments", None)
+        return Project(network, name, description, dataset, training, view, experiments)
 
     def migrate(self, data: dict) -> dict:
         version = data.get("version")
