@@ -29,7 +29,8 @@ class PruneTrial(Callback):
             return
         self.reported = float(value)
         self.trial.report(self.reported, epoch)
-        if self.trial.should_prune():
+        last = epoch + 1 >= int(self.params.get("epochs", 1))
+        if not last and self.trial.should_prune():  # after the last epoch the trial is complete anyway
             self.pruned_after = epoch
             self.trainer.stop_training = True
 
