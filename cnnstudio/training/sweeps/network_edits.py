@@ -109,6 +109,20 @@ def training_values(space: SearchSpace, values: Mapping[str, Any]) -> dict[str, 
     return {d.name: d.project_value(values[d.name]) for d in space if d.layer is None and d.name in values}
 
 
+def trial_training(training: Mapping[str, Any] | None, space: SearchSpace, values: Mapping[str, Any]) -> dict:
+    """A project's ``training`` object with the trial's settings in it, as the trial's run
+    resolved them: another optimizer brings its own default learning rate and weight
+    decay unless the trial set those too."""
+    from ..config import TrainConfig
+
+    result = dict(training or {})
+    settings = training_values(space, values)
+    if "optimizer" in settings and settings["optimizer"] != result.get("optimizer", TrainConfig().optimizer):
+        result.update(learning_rate=None, weight_decay=None)
+    result.update(settings)
+    return result
+
+
 def trial_project(project: Project, space: SearchSpace, values: Mapping[str, Any]) -> Project:
     """A copy of ``project`` with the trial's layer values applied (the training values
     travel as overrides of the run, so the run record names their source)."""
@@ -119,4 +133,4 @@ def trial_project(project: Project, space: SearchSpace, values: Mapping[str, Any
 
 
 __all__ = ["Operation", "TrialNetworkError", "apply_operations", "bypass", "plan_operations", "training_values",
-           "trial_project"]
+           "trial_project", "trial_training"]

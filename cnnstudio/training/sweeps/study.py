@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .experiment import Experiment
-from .space import SpaceError
+from .space import Dimension, SpaceError
 
 STORAGE_SUFFIX = ".sweeps.db"
 HEARTBEAT_SECONDS = 30          # a running trial says it is alive this often...
@@ -91,15 +91,20 @@ def open_study(experiment: Experiment, url: str, *, sampler: Any = None, pruner:
         raise SpaceError("--name", f"study {experiment.name!r}: {_first_line(error)}") from None
     stored = study.user_attrs
     if "space" in stored:
-        if stored["space"] != experiment.space.specs() or stored.get("objective") != experiment.objective.metric \
+        if stored_space(stored) != experiment.space.specs() or stored.get("objective") != experiment.objective.metric \
                 or study.direction.name.lower() != experiment.objective.direction:
             raise SpaceError("--name", f"study {experiment.name!r} in {shown_storage(url)} was run with another "
                                        f"search space or objective ({_describe(stored)}); carry it on with the same "
                                        "ones, or give the new sweep another --name")
-    else:
-        study.set_user_attr("space", experiment.space.specs())
+    else:  # as [name, spec] pairs: storages may not keep an object's key order, and columns follow it
+        study.set_user_attr("space", [[name, spec] for name, spec in experiment.space.specs().items()])
         study.set_user_attr("objective", experiment.objective.metric)
     return study
+
+
+def stored_space(attrs: dict) -> dict[str, str]:
+    """The space a study was started with, from its user attributes."""
+    return dict(attrs.get("space") or [])
 
 
 def study_names(url: str) -> list[str]:
@@ -116,7 +121,8 @@ def load_study(url: str, name: str):
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
-        return optuna.load_study(study_name=name, storage=open_storage(url))
+        with quiet_optuna():
+            return optuna.load_study(study_name=name, storage=open_storage(url))
     except KeyError:
         raise SpaceError("--name", f"there is no study {name!r} in {shown_storage(url)}") from None
     except SQLAlchemyError as error:
@@ -201,12 +207,55 @@ def read_trials(url: str, name: str) -> list[TrialRow]:
     return read_rows(load_study(url, name))
 
 
+@dataclass
+class StudySnapshot:
+    """A study as the Experiments view shows it: its space, objective and trials."""
+
+    name: str
+    specs: dict[str, str]
+    objective: str
+    direction: str
+    rows: list[TrialRow]
+    dimensions: list[Dimension] = field(default_factory=list)   # as the trials' distributions say
+
+    @property
+    def maximize(self) -> bool:
+        return self.direction == "maximize"
+
+
+def dimension_of(name: str, spec: str, distribution: Any) -> Dimension:
+    """A dimension from the Optuna distribution a trial drew ``name`` from (what a picture
+    of the study needs, whatever the network looks like now)."""
+    from optuna.distributions import CategoricalDistribution, IntDistribution
+
+    if isinstance(distribution, CategoricalDistribution):
+        return Dimension(name, spec, "choice", choices=tuple(distribution.choices))
+    kind = "int" if isinstance(distribution, IntDistribution) else "float"
+    step = distribution.step if kind == "float" or distribution.step != 1 else None
+    return Dimension(name, spec, kind, low=distribution.low, high=distribution.high, log=distribution.log, step=step)
+
+
+def read_study(url: str, name: str) -> StudySnapshot | None:
+    """Study ``name`` in ``url``, or ``None`` when there is none yet."""
+    if name not in study_names(url):
+        return None
+    study = load_study(url, name)
+    specs = stored_space(study.user_attrs)
+    distributions: dict[str, Any] = {}
+    for trial in study.get_trials(deepcopy=False):
+        for key, distribution in trial.distributions.items():
+            distributions.setdefault(key, distribution)
+    dimensions = [dimension_of(key, spec, distributions[key]) for key, spec in specs.items() if key in distributions]
+    return StudySnapshot(name, specs, study.user_attrs.get("objective", ""), study.direction.name.lower(),
+                         read_rows(study), dimensions)
+
+
 def counted_trials(study: Any) -> int:
     return sum(1 for row in read_rows(study) if row.counted)
 
 
 def _describe(stored: dict) -> str:
-    space = ", ".join(f"{name}={spec}" for name, spec in (stored.get("space") or {}).items())
+    space = ", ".join(f"{name}={spec}" for name, spec in stored_space(stored).items())
     return f"{space}; objective {stored.get('objective', '?')}"
 
 
@@ -215,6 +264,6 @@ def _first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-__all__ = ["COMPLETE", "COUNTED", "FAILED", "PRUNED", "RUNNING", "STOPPED", "StudyError", "TrialRow",
-           "counted_trials", "default_storage", "load_study", "open_storage", "open_study", "quiet_optuna", "read_rows",
-           "read_trials", "shown_storage", "storage_url", "study_names", "trial_row"]
+__all__ = ["COMPLETE", "COUNTED", "FAILED", "PRUNED", "RUNNING", "STOPPED", "StudyError", "StudySnapshot", "TrialRow",
+           "counted_trials", "dimension_of", "default_storage", "load_study", "open_storage", "open_study", "quiet_optuna", "read_rows",
+           "read_study", "read_trials", "shown_storage", "storage_url", "study_names", "trial_row"]
