@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from .space import Dimension, SearchSpace, format_value
-from .study import TrialRow
+from .study import COMPLETE, TrialRow
 
 
 @dataclass
@@ -48,9 +48,10 @@ def _ticks(dimension: Dimension) -> list[tuple[float, str]]:
 
 
 def parallel_layout(rows: Sequence[TrialRow], space: SearchSpace, metric: str) -> ParallelLayout:
-    """The layout of the trials that have a score and a value for every setting."""
+    """The layout of the complete trials (a pruned trial's score is an early epoch's)."""
     axes = [Axis(dimension.name, _ticks(dimension)) for dimension in space]
-    scored = [row for row in rows if row.score is not None and all(d.name in row.values for d in space)]
+    scored = [row for row in rows if row.state == COMPLETE and row.score is not None
+              and all(d.name in row.values for d in space)]
     scores = [float(row.score) for row in scored]
     low, high = (min(scores), max(scores)) if scores else (0.0, 1.0)
     span = high - low

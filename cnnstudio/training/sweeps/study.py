@@ -265,5 +265,6 @@ def _first_line(error: BaseException) -> str:
 
 
 __all__ = ["COMPLETE", "COUNTED", "FAILED", "PRUNED", "RUNNING", "STOPPED", "StudyError", "StudySnapshot", "TrialRow",
-           "counted_trials", "dimension_of", "default_storage", "load_study", "open_storage", "open_study", "quiet_optuna", "read_rows",
-           "read_study", "read_trials", "shown_storage", "storage_url", "study_names", "trial_row"]
+           "counted_trials", "default_storage", "dimension_of", "load_study", "open_storage", "open_study",
+           "quiet_optuna", "read_rows", "read_study", "read_trials", "shown_storage", "storage_url", "stored_space",
+           "study_names", "trial_row"]

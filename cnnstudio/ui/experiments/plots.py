@@ -19,6 +19,8 @@ from .. import theme
 COST_AXES = {"params": "Parameters", "macs": "MACs (multiply-accumulates)", "seconds": "Training time (s)"}
 TRIAL_COLOR = "#90A4AE"
 FRONT_COLOR = "#E53935"
+#: a line's colour from its score: pale blue for the worst trial to deep red for the best
+SCORE_COLORS = pg.ColorMap([0.0, 1.0], [QColor("#9EC5E8"), QColor("#C62828")])
 
 
 class CostPlot(QWidget):
@@ -50,9 +52,12 @@ class CostPlot(QWidget):
         self.front_line = pg.PlotDataItem(pen=pg.mkPen(FRONT_COLOR, width=2, style=Qt.PenStyle.DashLine))
         self.front_points = pg.ScatterPlotItem(size=13, pen=pg.mkPen(FRONT_COLOR, width=2),
                                                brush=pg.mkBrush(QColor(FRONT_COLOR).lighter(160)))
+        self.selected_point = pg.ScatterPlotItem(size=19, pen=pg.mkPen(theme.text_color(), width=2),
+                                                 brush=pg.mkBrush(None))
         self.plot.addItem(self.front_line)
         self.plot.addItem(self.points)
         self.plot.addItem(self.front_points)
+        self.plot.addItem(self.selected_point)
         self.plot.addLegend(offset=(-10, 10))
         self.plot.getPlotItem().legend.addItem(self.points, "trial")
         self.plot.getPlotItem().legend.addItem(self.front_points, "Pareto front")
@@ -63,6 +68,7 @@ class CostPlot(QWidget):
         self.rows: list[TrialRow] = []
         self.metric, self.maximize = "score", True
         self.front: set[int] = set()
+        self.selected: int | None = None
         self.cost_box.currentIndexChanged.connect(self._on_cost)
         self.log_box.toggled.connect(lambda _on: self.redraw())
         self.points.sigClicked.connect(self._clicked)
@@ -92,13 +98,20 @@ class CostPlot(QWidget):
         self.points.setData([self._spot(row, cost) for row in scored if row.number not in self.front])
         front = sorted((row for row in scored if row.number in self.front), key=lambda row: row.cost(cost))
         self.front_points.setData([self._spot(row, cost) for row in front])
-        if front:
-            xs = np.array([row.cost(cost) for row in front], dtype=float)
-            ys = np.array([row.score for row in front], dtype=float)
-            self.front_line.setData(np.log10(xs) if log else xs, ys)
-        else:
-            self.front_line.setData([], [])
+        xs = np.array([row.cost(cost) for row in front], dtype=float)
+        xs = np.log10(xs) if log and len(xs) else xs
+        ys = np.array([row.score for row in front], dtype=float)
+        # a staircase: from each front point, its score holds until a dearer point does better
+        self.front_line.setData(np.repeat(xs, 2)[1:], np.repeat(ys, 2)[:-1])
         self.note.setText(f"{len(scored)} complete trial(s), {len(front)} on the front")
+        self.set_selected(self.selected)
+
+    def set_selected(self, number: int | None) -> None:
+        """Ring the point of trial ``number`` (the table's selection)."""
+        self.selected = number
+        row = next((row for row in self.rows if row.number == number and row.state == COMPLETE
+                    and row.score is not None and row.cost(self.cost) is not None), None)
+        self.selected_point.setData([self._spot(row, self.cost)] if row is not None else [])
 
     def _spot(self, row: TrialRow, cost: str) -> dict:
         x = row.cost(cost)
@@ -110,8 +123,8 @@ class CostPlot(QWidget):
 
 
 class ParallelPlot(QWidget):
-    """One vertical axis per swept setting and one for the objective; a trial is a line
-    through its values, coloured from low (blue) to high (red) score (turbo colormap)."""
+    """One vertical axis per swept setting and one for the objective; a complete trial is a
+    line through its values, coloured from pale blue (lowest score) to red (highest)."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -141,13 +154,14 @@ class ParallelPlot(QWidget):
                 tick = pg.TextItem(label, color=theme.muted_text(), anchor=(0, 0.5))
                 tick.setPos(x + 0.03, position)
                 plot.addItem(tick)
-        colormap = pg.colormap.get("turbo")  # low scores blue, high red; readable on light and dark
         low, high = (min(layout.scores), max(layout.scores)) if layout.scores else (0.0, 1.0)
-        for (number, ys), score in zip(layout.lines, layout.scores):
+        # the best trials drawn last, on top; the selected one last of all, thick and dark
+        for (number, ys), score in sorted(zip(layout.lines, layout.scores),
+                                          key=lambda item: (item[0][0] == selected, item[1])):
             share = (score - low) / (high - low) if high > low else 1.0
-            color = colormap.map(share, mode="qcolor")
-            width = 3 if number == selected else 1.5
-            plot.addItem(pg.PlotDataItem(list(range(count)), ys, pen=pg.mkPen(color, width=width)))
+            pen = pg.mkPen(text, width=4) if number == selected else pg.mkPen(SCORE_COLORS.map(share, mode="qcolor"),
+                                                                               width=2)
+            plot.addItem(pg.PlotDataItem(list(range(count)), ys, pen=pen))
         plot.setXRange(-0.3, count - 0.4, padding=0)
         plot.setYRange(-0.12, 1.05, padding=0)
         plot.getViewBox().invertY(False)

@@ -340,7 +340,7 @@ class ExperimentsView(QWidget):
         self.background.wait(milliseconds)
 
     def _set_running(self, running: bool) -> None:
-        self.run_button.setEnabled(not running and self.document.path is not None)
+        self.run_button.setEnabled(not running)  # an unsaved project is explained when Run is pressed
         self.stop_button.setEnabled(running)
         self.editor.setEnabled(not running)
         self.runningChanged.emit(running)
@@ -418,6 +418,7 @@ class ExperimentsView(QWidget):
         self.open_button.setEnabled(bool(row and row.run))
         self.apply_button.setEnabled(row is not None and bool(row.values) and row.state != RUNNING)
         self.trial_note.setText(row.message if row is not None else "")
+        self.cost_plot.set_selected(row.number if row is not None else None)
         if self.study is not None:
             self._refresh_parallel_selection()
 
