@@ -176,7 +176,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from cnnstudio.core.project import ProjectError
     from cnnstudio.training.settings import SettingsError
     from cnnstudio.training.sweeps.command import prepare_sweep
-    from cnnstudio.training.sweeps.space import SpaceError
     from cnnstudio.training.sweeps.study import StudyError
     from cnnstudio.training.sweeps.table import format_trials
 
@@ -198,7 +197,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             from cnnstudio.training.control import ctrl_c_stops
             with ctrl_c_stops(runner, sys.stdout):
                 result = runner.run()
-    except (ProjectError, SettingsError, SpaceError) as error:
+    except (ProjectError, SettingsError) as error:  # a SpaceError is a SettingsError
         raise UserError(str(error)) from None
     except StudyError as error:
         print(f"cnnstudio: sweep failed: {error}", file=sys.stderr)
@@ -375,12 +374,14 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--storage", metavar="URL",
                        help="where the study lives: a file path or sqlite:///PATH, or a database URL shared by "
                             "several machines (default: PROJECT.sweeps.db)")
-    sweep.add_argument("--objective", choices=("val_accuracy", "accuracy", "val_loss", "loss", "test_accuracy",
-                                               "test_loss"), help="the metric to optimise (default val_accuracy)")
-    sweep.add_argument("--direction", choices=("maximize", "minimize"),
+    # the choices of these four are checked (and listed in the message) by the sweep's own settings
+    sweep.add_argument("--objective", metavar="METRIC",
+                       help="the metric to optimise: val_accuracy (default), accuracy, val_loss, loss, test_accuracy "
+                            "or test_loss")
+    sweep.add_argument("--direction", metavar="maximize|minimize",
                        help="default: maximize accuracies, minimize losses")
-    sweep.add_argument("--sampler", choices=("tpe", "random", "grid"), help="how values are drawn (default tpe)")
-    sweep.add_argument("--pruner", choices=("median", "hyperband", "none"),
+    sweep.add_argument("--sampler", metavar="tpe|random|grid", help="how values are drawn (default tpe)")
+    sweep.add_argument("--pruner", metavar="median|hyperband|none",
                        help="how hopeless trials are ended after an epoch (default median)")
     sweep.add_argument("--seed", type=int, metavar="N", help="the sampler's seed")
     sweep.add_argument("--quiet", action="store_true", help="one line per trial, without its training output")

@@ -114,7 +114,9 @@ def read_experiment(data: Mapping[str, Any] | None, network: Network, *, where: 
         return data.get(key, default) if data.get(key) is not None else default, f"{source}.{key}"
 
     metric, metric_source = pick("objective", "val_accuracy")
-    direction, _ = pick("direction", None)
+    direction, direction_source = pick("direction", None)
+    if direction is not None and direction not in DIRECTIONS:
+        raise SpaceError(direction_source, f"the direction is maximize or minimize, not {direction!r}")
     objective = Objective.of(metric, direction, metric_source)
     trials, trials_source = pick("trials", None)
     if trials is None:

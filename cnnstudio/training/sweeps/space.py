@@ -38,6 +38,7 @@ from cnnstudio.core.layers.base import ParamSpec
 from cnnstudio.core.network import Network
 
 from ..config import TrainConfig
+from ..settings import SettingsError
 
 PRESENT = "present"
 #: short names accepted for training settings
@@ -48,15 +49,9 @@ FIXED_SETTINGS = ("validation_split",)
 SWEEPABLE_KINDS = ("int", "float", "bool", "choice", "pair")
 
 
-class SpaceError(ValueError):
-    """A dimension that cannot be swept; ``str()`` names it and where it came from."""
-
-    def __init__(self, source: str, message: str) -> None:
-        self.source, self.message = source, message
-        super().__init__(f"{source}: {message}")
-
-    def __reduce__(self):
-        return type(self), (self.source, self.message)
+class SpaceError(SettingsError):
+    """A dimension (or another part of an experiment) that cannot be used; ``str()`` names
+    it and where it came from, as for any setting."""
 
 
 @dataclass(frozen=True)
