@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from .space import Dimension, SpaceError
 STORAGE_SUFFIX = ".sweeps.db"
 HEARTBEAT_SECONDS = 30          # a running trial says it is alive this often...
 GRACE_SECONDS = 120             # ...and is marked failed this long after it stopped saying so
+OPEN_ATTEMPTS = 4
 
 COMPLETE, PRUNED, FAILED, STOPPED, RUNNING = "complete", "pruned", "failed", "stopped", "running"
 #: trial states that count towards the budget (a trial stopped by the user does not)
@@ -67,14 +69,20 @@ def open_storage(url: str):
     import optuna
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-    try:
-        with quiet_optuna():
-            return optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS)
-    except (ArgumentError, ValueError, ImportError) as error:
-        raise SpaceError("--storage", f"{shown_storage(url)} is not a storage URL CNN Studio can use "
-                                      f"({_first_line(error)}); give a file path or sqlite:///PATH") from None
-    except SQLAlchemyError as error:
-        raise StudyError(f"cannot open the study storage {shown_storage(url)}: {_first_line(error)}") from None
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            with quiet_optuna():
+                return optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_SECONDS,
+                                                  grace_period=GRACE_SECONDS)
+        except (ArgumentError, ValueError, ImportError) as error:
+            raise SpaceError("--storage", f"{shown_storage(url)} is not a storage URL CNN Studio can use "
+                                          f"({_first_line(error)}); give a file path or sqlite:///PATH") from None
+        except SQLAlchemyError as error:
+            # two machines starting on a new storage at once both create its tables: the loser retries
+            if attempt + 1 == OPEN_ATTEMPTS or "already exists" not in str(error):
+                raise StudyError(f"cannot open the study storage {shown_storage(url)}: {_first_line(error)}") \
+                    from None
+            time.sleep(0.5 * (attempt + 1))
 
 
 def open_study(experiment: Experiment, url: str, *, sampler: Any = None, pruner: Any = None):
