@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QProgressBar, QPushButton, QScrollArea, QSplitter, QTableView, QTabWidget,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSplitter, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from cnnstudio.core.project import dumps
@@ -33,14 +32,11 @@ from .. import theme
 from ..background import BackgroundTasks
 from ..commands import SetProjectSettings
 from ..document import NetworkDocument
-from .apply import apply_trial_command
 from .plots import CostPlot, ParallelPlot
 from .process import SweepProcess
 from .space_editor import SpaceEditor
-from .trials_table import TrialsFilter, TrialsModel
-
-STATES = ("", "complete", "pruned", "failed", "stopped", "running")
-
+from .trial_actions import apply_trial_command, show_run
+from .trials_panel import TrialsPanel
 
 class ExperimentsView(QWidget):
     runningChanged = Signal(bool)
@@ -96,44 +92,16 @@ class ExperimentsView(QWidget):
         self.plot_tabs.addTab(self.cost_plot, "Accuracy vs cost")
         self.plot_tabs.addTab(self.parallel_plot, "Parallel coordinates")
 
-        self.model = TrialsModel(self)
-        self.proxy = TrialsFilter(self)
-        self.proxy.setSourceModel(self.model)
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter trials (any column)…")
-        self.filter_edit.setClearButtonEnabled(True)
-        self.state_box = QComboBox()
-        for state in STATES:
-            self.state_box.addItem(state or "all states", state)
-        self.open_button = QPushButton("Open as run")
-        self.open_button.setToolTip("Show the trial's run in the Train tab (feature maps, results, export)")
-        self.apply_button = QPushButton("Apply to project")
-        self.apply_button.setToolTip("Give the project this trial's settings and network (one undoable edit)")
-        self.trial_note = QLabel()
-        self.trial_note.setWordWrap(True)
-        tools = QHBoxLayout()
-        tools.addWidget(self.filter_edit, 1)
-        tools.addWidget(self.state_box)
-        tools.addWidget(self.open_button)
-        tools.addWidget(self.apply_button)
-        trials = QWidget()
-        trials_layout = QVBoxLayout(trials)
-        trials_layout.setContentsMargins(0, 0, 0, 0)
-        trials_layout.addLayout(tools)
-        trials_layout.addWidget(self.table, 1)
-        trials_layout.addWidget(self.trial_note)
+        self.trials = TrialsPanel()
+        # the parts the window and the tests reach by name
+        self.model, self.proxy, self.table = self.trials.model, self.trials.proxy, self.trials.table
+        self.filter_edit, self.open_button, self.apply_button = (self.trials.filter_edit, self.trials.open_button,
+                                                                 self.trials.apply_button)
+        self.select_trial, self.selected_row = self.trials.select_trial, self.trials.selected_row
 
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.plot_tabs)
-        right.addWidget(trials)
+        right.addWidget(self.trials)
         right.setSizes([480, 420])
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(scroll)
@@ -144,7 +112,6 @@ class ExperimentsView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
         self._set_running(False)
-        self._on_selection()
 
     def _connect(self) -> None:
         self.run_button.clicked.connect(self.start)
@@ -154,9 +121,7 @@ class ExperimentsView(QWidget):
         self.document.settingsChanged.connect(self._on_settings_changed)
         self.document.analysisChanged.connect(self._on_network_changed)
         self.document.fileStateChanged.connect(self._update_run_button)
-        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
-        self.state_box.currentIndexChanged.connect(lambda _i: self.proxy.set_state(self.state_box.currentData()))
-        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        self.trials.selectionChanged.connect(self._on_selection)
         self.cost_plot.trialClicked.connect(self.select_trial)
         self.cost_plot.costChanged.connect(lambda _cost: self._refresh_pictures())
         self.open_button.clicked.connect(self.open_selected_run)
@@ -194,6 +159,8 @@ class ExperimentsView(QWidget):
             project = self.document.project
             self.editor.show_project(project.network, project.experiments, project.training,
                                      self.document.num_classes, self._study_names)
+            if self.study is None or self.study.name != self.editor.study_name:
+                self.reload_study()
         elif key == "training":
             self.editor.training = self.document.project.training
 
@@ -266,7 +233,8 @@ class ExperimentsView(QWidget):
         self.model.set_front(self.cost_plot.front)
         space = self._space_for_pictures()
         if space is not None:
-            self.parallel_plot.show_layout(parallel_layout(rows, space, self.model.metric), self.selected_number())
+            self.parallel_plot.show_layout(parallel_layout(rows, space, self.model.metric),
+                                           self.trials.selected_number())
         else:
             self.parallel_plot.plot.clear()
 
@@ -394,38 +362,12 @@ class ExperimentsView(QWidget):
         self.sweepFinished.emit(status)
 
     # ================================================================== a trial
-    def selected_row(self) -> TrialRow | None:
-        indexes = self.table.selectionModel().selectedRows()
-        if not indexes:
-            return None
-        return self.model.rows[self.proxy.mapToSource(indexes[0]).row()]
-
-    def selected_number(self) -> int | None:
-        row = self.selected_row()
-        return row.number if row is not None else None
-
-    def select_trial(self, number: int) -> None:
-        source = self.model.row_for(number)
-        if source is None:
-            return
-        index = self.proxy.mapFromSource(self.model.index(source, 0))
-        if index.isValid():
-            self.table.selectRow(index.row())
-            self.table.scrollTo(index)
-
-    def _on_selection(self, *_args) -> None:
-        row = self.selected_row()
-        self.open_button.setEnabled(bool(row and row.run))
-        self.apply_button.setEnabled(row is not None and bool(row.values) and row.state != RUNNING)
-        self.trial_note.setText(row.message if row is not None else "")
-        self.cost_plot.set_selected(row.number if row is not None else None)
-        if self.study is not None:
-            self._refresh_parallel_selection()
-
-    def _refresh_parallel_selection(self) -> None:
+    def _on_selection(self) -> None:
+        number = self.trials.selected_number()
+        self.cost_plot.set_selected(number)
         layout = self.parallel_plot.layout_shown
         if layout is not None:
-            self.parallel_plot.show_layout(layout, self.selected_number())
+            self.parallel_plot.show_layout(layout, number)
 
     def open_selected_run(self) -> bool:
         """Show the selected trial's run in the Train tab."""
@@ -433,21 +375,10 @@ class ExperimentsView(QWidget):
         if row is None or not row.run:
             return False
         training = self.show_training()
-        if training is None:
-            return False
-        if training.running:
-            self.prompter.error("Cannot open the run", "A training run is going on in the Train tab; stop it "
-                                                       "first.")
-            return False
-        training.load_project_settings(runs=True)
-        folder = Path(row.run).resolve()
-        index = next((i for i, record in enumerate(training.runs) if record.folder.resolve() == folder), None)
-        if index is None:
-            self.prompter.error("Cannot open the run", f"{folder} is not among the project's runs any more.")
-            return False
-        training.run_box.setCurrentIndex(-1)
-        training.run_box.setCurrentIndex(index)
-        return True
+        problem = show_run(training, row.run) if training is not None else "The Train tab is not available."
+        if problem:
+            self.prompter.error("Cannot open the run", problem)
+        return not problem
 
     def apply_selected(self) -> bool:
         """Give the project the selected trial's settings and network, as one undoable edit."""
@@ -464,7 +395,7 @@ class ExperimentsView(QWidget):
         if not self.document.push(command):
             self.prompter.error("Cannot apply the trial", "The project is locked while training runs.")
             return False
-        self.trial_note.setText(f"Applied trial {row.number} to the project (Edit → Undo takes it back).")
+        self.trials.note.setText(f"Applied trial {row.number} to the project (Edit → Undo takes it back).")
         return True
 
 
