@@ -114,6 +114,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from cnnstudio.core.project import ProjectError
     from cnnstudio.data.dataset import DatasetError
     from cnnstudio.training.errors import DataMismatchError, TrainingError
+    from cnnstudio.training.memory_check import NotEnoughMemoryError
     from cnnstudio.training.settings import FLAGS, Override, SettingsError
 
     given = {"dataset": args.dataset, "subset": args.subset, "validation_split": args.validation_split,
@@ -123,7 +124,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     overrides = {name: Override(value, FLAGS[name]) for name, value in given.items() if value is not None}
     try:
         return _train(args, overrides)
-    except (ProjectError, SettingsError, DatasetError, DataMismatchError) as error:
+    except (ProjectError, SettingsError, DatasetError, DataMismatchError, NotEnoughMemoryError) as error:
         raise UserError(str(error)) from None
     except TrainingError as error:
         print(f"cnnstudio: training failed: {error}", file=sys.stderr)
@@ -230,13 +231,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _shape(text: str) -> tuple[int, ...]:
+    from cnnstudio.interop.model_import import ModelImportError, parse_input_shape
     try:
-        shape = tuple(int(part) for part in text.replace("x", ",").split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected sizes such as 1,28,28 (C,H,W), got {text!r}") from None
-    if not shape or any(size < 1 for size in shape):
-        raise argparse.ArgumentTypeError(f"expected positive sizes such as 1,28,28 (C,H,W), got {text!r}")
-    return shape
+        return parse_input_shape(text)
+    except ModelImportError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from cnnstudio.cli import main
 from cnnstudio.core import sequential
 from cnnstudio.core.project import Project, save_project
 from golden_files import check_golden
+from hostile_projects import HOSTILE_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 LECTURE = ROOT / "projects" / "lecture_mnist.cnnproj"
@@ -64,6 +65,7 @@ BAD_FILES = {
     "kernel0.cnnproj": json.dumps({"format": "cnnstudio-project", "version": 1, "network": {
         "nodes": [{"id": "n1", "type": "Input"}, {"id": "n2", "type": "Conv2D", "params": {"kernel_size": 0}}],
         "edges": [{"source": "n1", "target": "n2"}]}}).encode(),
+    **{f"{name}.cnnproj": content for name, (content, _, _) in HOSTILE_FILES.items()},
 }
 
 
@@ -251,3 +253,17 @@ def test_a_bad_training_value_in_the_file_is_bad_input_naming_the_file(tmp_path,
                          dataset={"name": "mnist"}, training={"learning_rate": -1}), path)
     code, _, err = run(capsys, "train", path)
     assert code == 2 and "bad.cnnproj: training.learning_rate must be > 0" in err and err.count("\n") == 1
+
+
+def test_a_network_too_big_for_memory_is_refused_before_it_is_built(tmp_path, capsys):
+    path = tmp_path / "huge.cnnproj"
+    huge = sequential([("Input", {"shape": [1, 28, 28]}), ("Flatten", {}),
+                       ("Dense", {"units": 100_000, "activation": "relu"}),
+                       ("Dense", {"units": 100_000, "activation": "relu"}),  # 10 billion weights
+                       ("Dense", {"units": 10, "activation": "softmax"})])
+    save_project(Project(huge, dataset={"name": "mnist", "subset": 100}), path)
+    code, out, err = run(capsys, "train", path)
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "training needs about" in err and "free" in err and "batch" in err
+    (folder,) = (tmp_path / "huge.runs").iterdir()
+    assert json.loads((folder / "run.json").read_text())["status"] == "failed"

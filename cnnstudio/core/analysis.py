@@ -11,9 +11,11 @@ run it on every edit.
 from __future__ import annotations
 
 import math
+from typing import Any
 from dataclasses import dataclass, field
 
 from .diagnostics import ERROR, WARNING, Diagnostic
+from .gc_pause import paused_gc
 from .layers import ParamCount, ReceptiveStep, Shape, ShapeError, spec_for
 from .layers.base import Explanation, format_shape
 from .network import Network
@@ -21,8 +23,29 @@ from .receptive_field import (WHOLE_INPUT, ReceptiveField, coverage, footprints,
                               step_field)
 
 BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}
+#: values one sample may produce in one layer (36 PB in float32): beyond it the network is a
+#: mistake (a chain of upsamplings), and its numbers would outgrow what floats and text can show
+MAX_OUTPUT_VALUES = 2 ** 53
 #: values of optimizer state kept per trainable parameter
 OPTIMIZER_SLOTS = {"sgd": 0, "sgd_momentum": 1, "rmsprop": 1, "adam": 2, "adamw": 2}
+#: how each optimizer is named in words
+OPTIMIZER_TITLES = {"sgd": "SGD", "sgd_momentum": "SGD with momentum", "rmsprop": "RMSprop", "adam": "Adam",
+                    "adamw": "AdamW"}
+#: the optimizer a project trains with when its settings name none (the lecture's, and TrainConfig's default)
+DEFAULT_OPTIMIZER = "rmsprop"
+
+
+def training_optimizer(training: Any) -> str:
+    """The ``OPTIMIZER_SLOTS`` key of a project's ``training`` settings (for its memory figures):
+    the optimizer it names, SGD counting its momentum buffer when it has one."""
+    settings = training if isinstance(training, dict) else {}
+    name = settings.get("optimizer", DEFAULT_OPTIMIZER)
+    if name not in OPTIMIZER_SLOTS:
+        return DEFAULT_OPTIMIZER
+    momentum = settings.get("momentum", 0)
+    if name == "sgd" and isinstance(momentum, (int, float)) and momentum > 0:
+        return "sgd_momentum"
+    return name
 
 
 @dataclass
@@ -201,6 +224,11 @@ class Analysis:
 
 def analyze(network: Network, *, num_classes: int | None = None) -> Analysis:
     """Analyse ``network``; ``num_classes`` checks the classifier's last layer."""
+    with paused_gc():
+        return _analyze(network, num_classes)
+
+
+def _analyze(network: Network, num_classes: int | None) -> Analysis:
     inputs, outputs = network.adjacency()
     order = network.topological_order()
     diagnostics: list[Diagnostic] = []
@@ -213,6 +241,7 @@ def analyze(network: Network, *, num_classes: int | None = None) -> Analysis:
             results[node.id].diagnostics.append(item)
 
     input_nodes = [n for n in network.nodes if spec_for(n.type).max_inputs == 0]
+    input_ids = {n.id for n in input_nodes}
     if not input_nodes and len(network):
         problem(None, ERROR, "the network has no Input layer",
                 "Drag an Input block from the palette and connect it to the first layer.")
@@ -250,6 +279,10 @@ def analyze(network: Network, *, num_classes: int | None = None) -> Analysis:
             problem(node, ERROR, f"its output shape {format_shape(shape)} has an empty axis",
                     "Use padding='same', a smaller kernel or stride, or remove a pooling layer before it.")
             continue
+        if math.prod(shape) > MAX_OUTPUT_VALUES:
+            problem(node, ERROR, f"its output would hold more than {MAX_OUTPUT_VALUES:,} values per sample",
+                    "Use fewer or smaller UpSampling2D layers, fewer filters, or a smaller input.")
+            continue
         result.output_shape = shape
         result.params = spec.param_count(node.params, shapes, shape)
         result.macs = spec.macs(node.params, shapes, shape)
@@ -274,11 +307,11 @@ def analyze(network: Network, *, num_classes: int | None = None) -> Analysis:
     output_id = _find_output(order, inputs, outputs, input_nodes)
     for node_id in order:
         node = network.node(node_id)
-        connected = inputs[node_id] or node in input_nodes
+        connected = inputs[node_id] or node_id in input_ids
         if not outputs[node_id] and node_id != output_id and connected and len(network) > 1:
             problem(node, WARNING, "is a dead end: its output is not used by any layer",
                     "Connect it to a later layer, or delete it.")
-        if node in input_nodes and not outputs[node_id] and len(network) > 1:
+        if node_id in input_ids and not outputs[node_id] and len(network) > 1:
             problem(node, WARNING, "is not connected to any layer", "Connect it to the first layer.")
 
     if num_classes is not None and output_id is not None:
@@ -297,10 +330,8 @@ def _find_output(order, inputs, outputs, input_nodes) -> str | None:
         known = [depth[s] for s in inputs[node_id] if s in depth]
         if known and node_id not in depth:
             depth[node_id] = max(known) + 1
-    sinks = [n for n in order if not outputs[n] and n in depth]
-    if not sinks:
-        return None
-    return max(sinks, key=lambda n: (depth[n], order.index(n)))
+    sinks = [(depth[n], index, n) for index, n in enumerate(order) if not outputs[n] and n in depth]
+    return max(sinks)[2] if sinks else None
 
 
 def _check_classifier(network, result: NodeAnalysis, num_classes: int, problem) -> None:

@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from .layer_names import LayerNames
 from .layers import spec_for
 from .network import Network
-
 
 
 def copy_fragment(network: Network, node_ids: Iterable[str]) -> dict[str, Any]:
@@ -39,7 +39,9 @@ def plan_paste(network: Network, fragment: dict[str, Any], offset: tuple[float, 
                ) -> tuple[list[PlannedNode], list[tuple[str, str]]]:
     """The nodes and wires to add for ``fragment``, with ids and names free in ``network``."""
     next_number = int(network.next_free_id()[1:])
-    taken = {n.name for n in network.nodes}
+    names = LayerNames()
+    for node in network.nodes:
+        names.add(node.name)
     new_ids: dict[str, str] = {}
     planned: list[PlannedNode] = []
     for item in fragment.get("nodes", []):
@@ -48,12 +50,9 @@ def plan_paste(network: Network, fragment: dict[str, Any], offset: tuple[float, 
         next_number += 1
         new_ids[item["id"]] = node_id
         name = item.get("name") or ""
-        if not name or name in taken:
-            number = 1
-            while f"{spec.name_prefix}_{number}" in taken:
-                number += 1
-            name = f"{spec.name_prefix}_{number}"
-        taken.add(name)
+        if not name or name in names:
+            name = names.fresh(spec.name_prefix)
+        names.add(name)
         x, y = item.get("position", (0.0, 0.0))
         planned.append(PlannedNode(node_id, item["type"], dict(item.get("params", {})), name,
                                    (x + offset[0], y + offset[1])))

@@ -30,3 +30,34 @@ def tidy_positions(network: Network, origin: tuple[float, float] = (0.0, 0.0)) -
             column[node_id] = index - (count - 1) / 2
             positions[node_id] = (origin[0] + column[node_id] * COLUMN_SPACING, origin[1] + row * ROW_SPACING)
     return positions
+
+
+def chain_end_above(network: Network, point: tuple[float, float], block: tuple[float, float],
+                    reach: float) -> str | None:
+    """The block a new block dropped with its centre at ``point`` should follow: a block with
+    no outgoing wire whose bottom lies at most ``reach`` above ``point`` and that overlaps it
+    sideways (``block`` is a block's ``(width, height)``; positions are top-left corners).
+    The nearest such block, or ``None`` when the drop is not just below a chain's end."""
+    width, height = block
+    x, y = point
+    _, outputs = network.adjacency()
+    best: tuple[float, str] | None = None
+    for node in network.nodes:
+        if outputs[node.id]:
+            continue
+        left, top = node.position
+        below = y - (top + height)
+        beside = abs(x - (left + width / 2))
+        if 0 <= below <= reach and beside < width:
+            distance = below + beside
+            if best is None or distance < best[0]:
+                best = (distance, node.id)
+    return best[1] if best is not None else None
+
+
+def room_below(network: Network, top: float, row: float, keep: set[str] | frozenset[str] = frozenset()
+               ) -> dict[str, tuple[float, float]]:
+    """New positions that move every block from height ``top`` down (less half a row) one
+    ``row`` further, except ``keep``: room for a block inserted at ``top``."""
+    return {node.id: (node.position[0], node.position[1] + row) for node in network.nodes
+            if node.id not in keep and node.position[1] >= top - row / 2}

@@ -11,7 +11,7 @@ from typing import Any
 from .atomic_file import write_atomic
 from .layers import CATALOG
 from .layers.base import RESERVED_NAMES
-from .project import FORMAT_NAME, FORMAT_VERSION, format_json
+from .project import FORMAT_NAME, FORMAT_VERSION, POSITION_LIMIT, format_json
 
 
 def json_schema() -> dict[str, Any]:
@@ -62,7 +62,8 @@ def json_schema() -> dict[str, Any]:
                     "name": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$",
                              "not": {"enum": reserved}},
                     "params": {"type": "object"},
-                    "position": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+                    "position": {"type": "array", "minItems": 2, "maxItems": 2,
+                                 "items": {"type": "number", "minimum": -POSITION_LIMIT, "maximum": POSITION_LIMIT}},
                 },
                 "allOf": node_rules,
             },

@@ -15,6 +15,11 @@ from typing import Mapping, Sequence
 
 from .layers import ReceptiveStep
 
+#: sizes, jumps and footprints stop growing here: far beyond any input, and floats
+#: (the field's centres) stay exact below it, where a chain of hundreds of strided
+#: layers would otherwise multiply them past what a float can hold
+FIELD_LIMIT = 2 ** 53
+
 
 @dataclass(frozen=True)
 class ReceptiveField:
@@ -70,8 +75,8 @@ def step_field(field: ReceptiveField, step: ReceptiveStep | None) -> ReceptiveFi
             continue
         kernel = step.effective_kernel(axis)
         pad = step.pad_before[axis] if step.pad_before else 0
-        sizes.append(size + (kernel - 1) * jump)
-        jumps.append(jump * step.stride[axis])
+        sizes.append(min(size + (kernel - 1) * jump, FIELD_LIMIT))
+        jumps.append(min(jump * step.stride[axis], FIELD_LIMIT))
         starts.append(start + ((kernel - 1) / 2 - pad) * jump)
     return ReceptiveField(tuple(sizes), tuple(jumps), start=tuple(starts))
 
@@ -101,7 +106,8 @@ def step_back(footprint: tuple[int, ...], step: ReceptiveStep | None) -> tuple[i
         return footprint
     if step.upsample:
         return tuple(math.ceil(f / u) for f, u in zip(footprint, step.upsample))
-    return tuple((f - 1) * s + step.effective_kernel(a) for a, (f, s) in enumerate(zip(footprint, step.stride)))
+    return tuple(min((f - 1) * s + step.effective_kernel(a), FIELD_LIMIT)
+                 for a, (f, s) in enumerate(zip(footprint, step.stride)))
 
 
 def footprints(order: Sequence[str], inputs: Mapping[str, Sequence[str]],

@@ -28,6 +28,10 @@ class ModelImportError(ValueError):
     """A model that cannot be imported; ``str()`` is one line for the CLI or a dialog."""
 
 
+class InputShapeNeeded(ModelImportError):
+    """The model leaves its input size open: ask for ``input_shape`` (C, H, W) and try again."""
+
+
 class UnsupportedModelError(ModelImportError):
     """A node the catalog cannot express.  ``node`` is its name in the source model,
     ``op`` its operator or layer type, ``where`` its place (inputs, position), and
@@ -68,6 +72,17 @@ class ImportedModel:
         return "\n".join(lines)
 
 
+def parse_input_shape(text: str) -> tuple[int, ...]:
+    """``"3,32,32"`` (or ``3x32x32``) -> ``(3, 32, 32)``: one sample's shape, without the batch axis."""
+    try:
+        shape = tuple(int(part) for part in text.replace("x", ",").split(",") if part.strip())
+    except ValueError:
+        raise ModelImportError(f"expected sizes such as 1,28,28 (C,H,W), got {text!r}") from None
+    if not 1 <= len(shape) <= 3 or any(size < 1 for size in shape):
+        raise ModelImportError(f"expected 1 to 3 positive sizes such as 1,28,28 (C,H,W), got {text!r}")
+    return shape
+
+
 #: file suffix -> importer(path, **options) -> ImportedModel
 IMPORTERS: dict[str, Callable[..., ImportedModel]] = {}
 
@@ -90,6 +105,12 @@ def import_model(path: str | os.PathLike[str], **options: Any) -> ImportedModel:
     return importer(source, **options)
 
 
+def importer_suffixes() -> list[str]:
+    """The file suffixes some importer reads (``.onnx``, ``.py``...), for file dialogs."""
+    _load_builtin_importers()
+    return sorted(IMPORTERS)
+
+
 def _load_builtin_importers() -> None:
     """Importer modules register themselves when imported; each is optional here so
     a missing one only removes its suffix."""
@@ -106,8 +127,11 @@ def _load_builtin_importers() -> None:
 def save_imported(imported: ImportedModel, project_path: str | os.PathLike[str], *, force: bool = False):
     """Write the imported network as a project at ``project_path`` and keep its weights in a
     run beside it; returns ``(project path, run record)``.  An existing project is replaced
-    only with ``force``; nothing is written when the project cannot be."""
-    from cnnstudio.training.run_folder import runs_dir, store_weights_run
+    only with ``force``; when either cannot be written, neither is left behind."""
+    import shutil
+
+    from cnnstudio.core.project import ProjectError
+    from cnnstudio.training.run_folder import RunFolderError, runs_dir, store_weights_run
 
     target = Path(project_path)
     if target.exists() and not force:
@@ -118,12 +142,24 @@ def save_imported(imported: ImportedModel, project_path: str | os.PathLike[str],
                       description=f"Imported from {Path(imported.source).name} ({imported.format}).")
     if imported.classes:
         project.dataset = {"num_classes": len(imported.classes)}
-    save_project(project, target)
-    run = store_weights_run(runs_dir(target), dumps(project), imported.state_dict,
-                            label=f"imported from {Path(imported.source).name}", source=str(imported.source),
-                            classes=imported.classes)
+    runs = runs_dir(target)
+    had_runs = runs.exists()
+    run = None
+    try:
+        # the weights first: a project is only written once its weights are safe beside it
+        run = store_weights_run(runs, dumps(project), imported.state_dict,
+                                label=f"imported from {Path(imported.source).name}", source=str(imported.source),
+                                classes=imported.classes)
+        save_project(project, target)
+    except (OSError, ProjectError, RunFolderError) as error:
+        if run is not None:
+            shutil.rmtree(run.folder, ignore_errors=True)
+        if not had_runs:
+            shutil.rmtree(runs, ignore_errors=True)
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise ModelImportError(f"cannot write {target}: {reason}") from None
     return target, run
 
 
-__all__ = ["IMPORTERS", "ImportedModel", "ModelImportError", "UnsupportedModelError", "import_model",
-           "register_importer", "save_imported"]
+__all__ = ["IMPORTERS", "ImportedModel", "InputShapeNeeded", "ModelImportError", "UnsupportedModelError",
+           "import_model", "importer_suffixes", "parse_input_shape", "register_importer", "save_imported"]

@@ -130,7 +130,7 @@ def make_callbacks(settings: Mapping[str, Any] | None, run_dir: Path, has_valida
                                             min_lr=values["min_lr"]))
         elif name == "ModelCheckpoint":
             watched = monitor(values)
-            result.append(ModelCheckpoint(str(run_dir / "checkpoints" / f"epoch{{epoch:02d}}.pt"), monitor=watched,
+            result.append(ModelCheckpoint(str(run_dir / "checkpoints" / "epoch{epoch:02d}.pt"), monitor=watched,
                                           save_best_only=values["save_best_only"], save_weights_only=True))
         elif name == "LearningRateScheduler":
             every, factor = values["every"], values["factor"]

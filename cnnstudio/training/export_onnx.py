@@ -10,7 +10,9 @@ exporter's loggers) for the few seconds the export takes.
 
 The file has one input ``input`` of shape ``(batch, *input_shape)`` with a
 dynamic batch axis, and one output ``output``: what ``forward`` returns
-(probabilities when the network ends in a softmax).
+(probabilities when the network ends in a softmax).  Every layer stays a node of
+its own (BatchNorm is not folded into the convolution before it), so the file
+shows the network as designed and imports back into CNN Studio unchanged.
 """
 
 from __future__ import annotations
@@ -69,7 +71,9 @@ def write_onnx(model: "torch.nn.Module", input_shape: tuple[int, ...], output_pa
             program = torch.onnx.export(
                 model, (example,), dynamo=True, verbose=False, opset_version=opset_version,
                 input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-                dynamic_shapes={argument: {0: torch.export.Dim("batch")}})
+                dynamic_shapes={argument: {0: torch.export.Dim("batch")}}, optimize=False)
+            if program is not None:
+                _fold_constants(program.model)
     except Exception as error:
         raise ExportError(f"ONNX export failed: {error}", log.getvalue()) from error
     if program is None:  # pragma: no cover - only the legacy exporter returns None
@@ -91,6 +95,17 @@ def write_onnx(model: "torch.nn.Module", input_shape: tuple[int, ...], output_pa
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _fold_constants(model) -> None:
+    """Fold constants and drop unused nodes, but keep every layer as its own node: the
+    exporter's default optimisation also folds BatchNorm into the convolution before it,
+    which hides the designed network in viewers and from CNN Studio's own ONNX import
+    (runtimes such as onnxruntime fold it themselves when they load the file)."""
+    import onnxscript.optimizer
+
+    onnxscript.optimizer.fold_constants(model)
+    onnxscript.optimizer.remove_unused_nodes(model)
 
 
 @contextlib.contextmanager

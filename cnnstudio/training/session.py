@@ -23,7 +23,8 @@ thread at any moment: before training starts a stop ends the run at the next
 step; once it trains they act within one batch.
 
 Errors: ``SettingsError`` and ``ProjectError`` (bad input, nothing written),
-``DatasetError`` and ``DataMismatchError`` (bad data; the run is marked failed),
+``DatasetError``, ``DataMismatchError`` and ``NotEnoughMemoryError`` (bad data, or a
+network the device cannot hold; the run is marked failed),
 ``TrainingError`` (the run failed: NaN, out of memory...).  The project file is
 only ever read.
 """
@@ -247,7 +248,7 @@ class TrainingSession:
             runs.end_record(record, runs.STOPPED, "stopped before training started")
             result = RunResult(record, runs.STOPPED)
         except KeyboardInterrupt:
-            message = "interrupted" + (f"; the backup of the last finished epoch is kept"
+            message = "interrupted" + ("; the backup of the last finished epoch is kept"
                                        if (record.folder / runs.BACKUP_DIR).is_dir() else "")
             runs.end_record(record, runs.STOPPED, message)
             self._emit_end(runs.STOPPED, message, started)
@@ -332,6 +333,7 @@ class TrainingSession:
         from .trainer import Trainer
 
         device = resolve_device(config.device)
+        self._check_memory(device)
         choice = initial_choice(settings.threads, device.type, config.deterministic)
         apply_threads(choice.threads)
         tuner = ThreadTuner(candidate_sizes(choice.threads)) if choice.reason == "auto" else None
@@ -389,6 +391,17 @@ class TrainingSession:
             message = f"stopped at epoch {position.epoch + 1}, batch {position.step}"
         runs.end_record(record, status, message)
         return RunResult(record, status, history, weights, test)
+
+    def _check_memory(self, device) -> None:
+        """Refuse, before anything is allocated, a network whose training step cannot fit the
+        device (the analysis predicts it from shapes alone)."""
+        from cnnstudio.core.analysis import analyze, training_optimizer
+
+        from .memory_check import check_training_memory
+
+        config = self.spec.settings.config
+        check_training_memory(analyze(self.spec.project.network), config.batch_size, config.precision, str(device),
+                              optimizer=training_optimizer(config.to_dict()))
 
     def _phase_quiet(self, phase: str, text: str) -> None:
         if self.events is not None:

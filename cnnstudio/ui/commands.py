@@ -8,6 +8,7 @@ from typing import Any, Iterable, Mapping
 from PySide6.QtGui import QUndoCommand
 
 from cnnstudio.core.fragment import PlannedNode
+from cnnstudio.core.layout import room_below
 from cnnstudio.core.network import Network, RemovedNodes
 
 
@@ -180,6 +181,14 @@ def paste_command(network: Network, planned: list[PlannedNode], wires: list[tupl
     return macro
 
 
+def make_room_below(network: Network, macro: MacroCommand, top: float, row: float, keep: set[str]) -> None:
+    """Add to ``macro`` a move of the blocks from ``top`` down (but ``keep``) one ``row`` lower:
+    room for the block the macro inserts there."""
+    moved = room_below(network, top, row, keep)
+    if moved:
+        Move(network, {node_id: network.node(node_id).position for node_id in moved}, moved, parent=macro)
+
+
 def insert_on_wire_command(network: Network, source: str, target: str, type_name: str,
                            position: tuple[float, float], params: Mapping[str, Any] | None = None) -> QUndoCommand:
     """Drop a block onto a wire: source -> new -> target, as one undo step."""
@@ -209,7 +218,6 @@ def append_after_command(network: Network, after: str | None, type_name: str,
     return macro
 
 
-
 class SetProjectSettings(QUndoCommand):
     """Dataset or training settings changed in the training view (one of the
     project's plain-data objects); consecutive changes of the same object merge."""
@@ -219,18 +227,14 @@ class SetProjectSettings(QUndoCommand):
     def __init__(self, document, key: str, value: dict) -> None:
         super().__init__(f"Change {key} settings")
         self._document, self._key = document, key
-        self._before = getattr(document.project, key)
+        self._before = document.settings(key)
         self._after = value
 
-    def _set(self, value) -> None:
-        setattr(self._document.project, self._key, value)
-        self._document.settingsChanged.emit(self._key)
-
     def redo(self) -> None:
-        self._set(self._after)
+        self._document.set_settings(self._key, self._after)
 
     def undo(self) -> None:
-        self._set(self._before)
+        self._document.set_settings(self._key, self._before)
 
     def id(self) -> int:
         return self.MERGE_ID

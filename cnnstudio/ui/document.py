@@ -99,6 +99,22 @@ class NetworkDocument(QObject):
         self.analysisChanged.emit()
         self.fileStateChanged.emit()
 
+    SETTINGS = ("dataset", "training", "experiments")
+
+    def settings(self, key: str) -> dict | None:
+        """The project's ``dataset``, ``training`` or ``experiments`` settings object."""
+        if key not in self.SETTINGS:
+            raise KeyError(key)
+        return getattr(self._project, key)
+
+    def set_settings(self, key: str, value: dict | None) -> None:
+        """Replace the project's ``dataset`` or ``training`` settings (through ``SetProjectSettings``,
+        so the change is undoable) and tell the views."""
+        if key not in self.SETTINGS:
+            raise KeyError(key)
+        setattr(self._project, key, value)
+        self.settingsChanged.emit(key)
+
     def mark_saved(self, path: Path) -> None:
         self._path = path
         self.undo_stack.setClean()

@@ -9,9 +9,10 @@ from cnnstudio.core.fragment import (copy_fragment, fragment_from_text, fragment
                                      plan_paste)
 from cnnstudio.core.layout import tidy_positions
 
-from .canvas.node_item import HEIGHT
+from .canvas.node_item import ROW
 from .canvas.scene import NetworkScene
-from .commands import Disconnect, MacroCommand, Move, RemoveNodes, append_after_command, paste_command
+from .commands import (Disconnect, MacroCommand, Move, RemoveNodes, append_after_command, make_room_below,
+                       paste_command)
 
 
 class EditActions:
@@ -80,20 +81,12 @@ class EditActions:
         position = self.scene.free_position_below(after)
         command = append_after_command(self.network, after, type_name, position)
         if after is not None:
-            self._make_room_below(after, position[1], command)
+            make_room_below(self.network, command, position[1], ROW, keep={after})
         if not self.document.push(command):
             return None
         added = next(n.id for n in self.network.nodes if n.id not in before)
         self.scene.select_nodes([added])
         return added
-
-    def _make_room_below(self, after: str, new_y: float, macro: MacroCommand) -> None:
-        """Blocks below the insertion point move down one row, inside the same undo step."""
-        row = HEIGHT + 32
-        old = {n.id: n.position for n in self.network.nodes
-               if n.id != after and n.position[1] >= new_y - row / 2}
-        if old:
-            Move(self.network, old, {k: (x, y + row) for k, (x, y) in old.items()}, parent=macro)
 
     def tidy(self) -> bool:
         if not len(self.network):

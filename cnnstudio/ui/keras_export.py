@@ -6,7 +6,6 @@ training view's Export menu writes the script with a run's weights beside it.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 
 def export_keras_code(window) -> bool:
@@ -21,7 +20,7 @@ def export_keras_code(window) -> bool:
         window.prompter.error("Cannot export to Keras", f"Fix these problems first:\n{error}")
         return False
     stem = document.path.stem if document.path else "network"
-    path = window.prompter.save_path(str(Path.home() / f"{stem}_keras.py"), "Python files (*.py)",
+    path = window.prompter.save_path(str(window.files.export_folder() / f"{stem}_keras.py"), "Python files (*.py)",
                                      "Export Keras code")
     if not path:
         return False

@@ -11,12 +11,12 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QTabWidget, QToolBar, QUndoView, QVBoxLayout,
                                QWidget)
 
-from cnnstudio.core.network import Network
-from cnnstudio.core.project import Project, ProjectError, load_project, save_project
+from cnnstudio.core.analysis import training_optimizer
+from cnnstudio.core.project import Project
 from cnnstudio.core.summary import human_bytes
 from cnnstudio.paths import EXAMPLE_PROJECTS
 
-from .autosave import INTERVAL_MS, Autosaver
+from .autosave import INTERVAL_MS
 from .canvas.scene import NetworkScene
 from .canvas.view import NetworkView
 from .document import NetworkDocument
@@ -26,8 +26,10 @@ from .panels.inspector import InspectorPanel
 from .panels.palette import PalettePanel
 from .panels.problems import ProblemsPanel
 from .panels.summary import SummaryPanel
+from .project_files import ProjectFiles
 from .prompter import Prompter
-from .settings import app_settings, config_dir, forget_recent, recent_files, remember_recent
+from .workspace import Workspace
+from .settings import app_settings, config_dir
 
 APP_NAME = "CNN Studio"
 
@@ -60,11 +62,8 @@ class MainWindow(QMainWindow):
         self.central_tabs.addTab(QWidget(), "Lab")
         self.central_tabs.addTab(QWidget(), "Experiments")
         self.central_tabs.currentChanged.connect(self._on_central_tab)
-        self.central_tabs.currentChanged.connect(self._show_editor_docks_on_design)
-        self._hidden_docks: list = []
         self.setCentralWidget(self.central_tabs)
-        self.autosaver = Autosaver(autosave_folder or config_dir() / "autosave")
-        self._autosaved = False  # this window wrote a copy that may need discarding
+        self.files = ProjectFiles(self, autosave_folder or config_dir() / "autosave")
 
         self.palette = PalettePanel()
         self.inspector = InspectorPanel(self.document)
@@ -73,13 +72,14 @@ class MainWindow(QMainWindow):
         self.history = QUndoView(self.document.undo_stack)
         self.history.setEmptyLabel("<opened>")
         self._make_docks()
+        self.workspace = Workspace(self, self.central_tabs, [self.palette_dock, self.inspector_dock],
+                                   [self.summary_dock, self.problems_dock, self.history_dock])
         self._make_actions()
         self._make_menus()
         self._make_toolbar()
         self._make_status_bar()
         self._connect()
 
-        self._closing = False
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(INTERVAL_MS)
         self.autosave_timer.timeout.connect(self.autosave_now)
@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.problems_dock, self.history_dock)
         self.summary_dock.raise_()
         self.resizeDocks([self.palette_dock, self.inspector_dock], [210, 330], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.summary_dock], [230], Qt.Orientation.Vertical)
+        self.resizeDocks([self.summary_dock], [270], Qt.Orientation.Vertical)
         self.setCorner(Qt.Corner.BottomLeftCorner, left)
         self.setCorner(Qt.Corner.BottomRightCorner, right)
 
@@ -131,11 +131,13 @@ class MainWindow(QMainWindow):
         self.open_action = self._action("&Open…", self.open_dialog, S.Open, "Open a .cnnproj project")
         self.save_action = self._action("&Save", self.save, S.Save, "Save the project")
         self.save_as_action = self._action("Save &As…", self.save_as, S.SaveAs, "Save under a new name")
+        self.import_model_action = self._action("&Import Model…", self.import_model, None,
+                                                "Open an ONNX, PyTorch or Keras model as a new project")
         self.export_code_action = self._action("Export PyTorch &Code…", self.export_code, "Ctrl+E",
                                                "Write the network as a standalone PyTorch module")
         self.export_keras_action = self._action("Export &Keras Code…", self.export_keras_code, None,
                                                 "Write the network as a Keras 3 script")
-        self.quit_action = self._action("&Quit", self.close, S.Quit)
+        self.quit_action = self._action("&Quit", self.quit, S.Quit)
         self.undo_action = stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(S.Undo)
         self.redo_action = stack.createRedoAction(self, "&Redo")
@@ -178,6 +180,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addAction(self.import_model_action)
         file_menu.addSeparator()
         file_menu.addAction(self.save_action)
         file_menu.addAction(self.save_as_action)
@@ -214,11 +217,30 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("main_toolbar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for action in (self.new_action, self.open_action, self.save_action, None, self.undo_action,
-                       self.redo_action, None, self.delete_action, self.tidy_action, None, self.zoom_fit_action,
+        for action in (self.new_action, self.open_action, self.save_action, None, *self._steady_undo_actions(),
+                       None, self.delete_action, self.tidy_action, None, self.zoom_fit_action,
                        self.zoom_in_action, self.zoom_out_action):
             toolbar.addSeparator() if action is None else toolbar.addAction(action)
         self.addToolBar(toolbar)
+
+    def _steady_undo_actions(self) -> tuple[QAction, QAction]:
+        """Undo and Redo for the toolbar with words that never change, so the buttons after
+        them stay put; what they would undo is in the tooltip (the Edit menu names it too)."""
+        stack = self.document.undo_stack
+        undo = QAction("Undo", self)
+        redo = QAction("Redo", self)
+        undo.triggered.connect(stack.undo)
+        redo.triggered.connect(stack.redo)
+        for action, can, text, changed_can, changed_text, verb in (
+                (undo, stack.canUndo, stack.undoText, stack.canUndoChanged, stack.undoTextChanged, "Undo"),
+                (redo, stack.canRedo, stack.redoText, stack.canRedoChanged, stack.redoTextChanged, "Redo")):
+            def tip(value: str, action=action, verb=verb) -> None:
+                action.setToolTip(f"{verb} {value}" if value else f"Nothing to {verb.lower()}")
+            action.setEnabled(can())
+            changed_can.connect(action.setEnabled)
+            changed_text.connect(tip)
+            tip(text())
+        return undo, redo
 
     def _make_status_bar(self) -> None:
         self.status_params = QLabel()
@@ -249,30 +271,13 @@ class MainWindow(QMainWindow):
         elif index == 3:
             self.show_experiments()
 
-    def _show_editor_docks_on_design(self, index: int) -> None:
-        """The palette, inspector and bottom docks serve the canvas: the Train and Lab tabs get
-        their room, and the docks come back as they were on the Design tab."""
-        editor_docks = (self.palette_dock, self.inspector_dock, self.summary_dock, self.problems_dock,
-                        self.history_dock)
-        if index == 0:
-            for dock in self._hidden_docks:
-                dock.show()
-            self._hidden_docks = []
-        elif not self._hidden_docks:
-            self._hidden_docks = [dock for dock in editor_docks if dock.isVisible()]
-            for dock in self._hidden_docks:
-                dock.hide()
-
     def show_training(self):
         """The training view, built the first time it is shown."""
         if self.training_view is None:
             from .training.view import TrainingView
             self.training_view = TrainingView(self.document, self.prompter)
             self.training_view.runningChanged.connect(self.lock_banner.setVisible)
-            self.central_tabs.blockSignals(True)
-            self.central_tabs.removeTab(1)
-            self.central_tabs.insertTab(1, self.training_view, "Train")
-            self.central_tabs.blockSignals(False)
+            self.workspace.replace_page(1, self.training_view, "Train")
             self.training_view.detect_devices()
         self.central_tabs.setCurrentIndex(1)
         return self.training_view
@@ -285,10 +290,7 @@ class MainWindow(QMainWindow):
             from .torch_threads import use_one_thread_here
             use_one_thread_here()  # the Lab's pages run small models on the UI thread
             self.lab_view = LabView(self.document, lambda: self.training_view)
-            self.central_tabs.blockSignals(True)
-            self.central_tabs.removeTab(2)
-            self.central_tabs.insertTab(2, self.lab_view, "Lab")
-            self.central_tabs.blockSignals(False)
+            self.workspace.replace_page(2, self.lab_view, "Lab")
         self.central_tabs.setCurrentIndex(2)
         if page is not None:
             self.lab_view.show_page(page)
@@ -300,10 +302,7 @@ class MainWindow(QMainWindow):
             from .experiments.view import ExperimentsView
             self.experiments_view = ExperimentsView(self.document, self.prompter, lambda: self.training_view,
                                                     self.show_training)
-            self.central_tabs.blockSignals(True)
-            self.central_tabs.removeTab(3)
-            self.central_tabs.insertTab(3, self.experiments_view, "Experiments")
-            self.central_tabs.blockSignals(False)
+            self.workspace.replace_page(3, self.experiments_view, "Experiments")
         self.central_tabs.setCurrentIndex(3)
         return self.experiments_view
 
@@ -327,7 +326,7 @@ class MainWindow(QMainWindow):
         self.scene.select_nodes(list(self.scene.nodes))
 
     def _toggle_order(self, keras: bool) -> None:
-        self.summary.order_box.setCurrentIndex(1 if keras else 0)
+        self.summary.set_order("keras" if keras else "torch")
 
     def _on_order_changed(self, order: str) -> None:
         self.scene.set_order(order)
@@ -340,172 +339,100 @@ class MainWindow(QMainWindow):
     def _update_status(self) -> None:
         analysis = self.document.analysis
         self.status_params.setText(f"{analysis.total_params:,} params · {analysis.macs:,} MACs")
-        memory = analysis.memory(self.summary.batch_box.value(), "float32")
+        memory = analysis.memory(self.summary.batch_size, "float32",
+                                 optimizer=training_optimizer(self.document.project.training))
         self.status_memory.setText(f"training memory (batch {memory.batch_size}): {human_bytes(memory.total)}")
         selected = self.scene.selected_node_ids()
         self.status_selection.setText(f"{len(selected)} selected" if selected else "")
-        self.status_saved.setText("modified" if self.document.modified else "saved")
+        if self.document.modified:
+            self.status_saved.setText("modified")
+        else:  # an untitled project with no edits has never been saved
+            self.status_saved.setText("saved" if self.document.path is not None else "not saved yet")
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.document.display_name}[*] — {APP_NAME}")
         self.setWindowModified(self.document.modified)
 
-    # ================================================================== files
+    # ================================================================== files (the work is ProjectFiles')
+    @property
+    def autosaver(self):
+        return self.files.autosaver
+
+    @property
+    def shape_order(self) -> str:
+        return self.summary.order
+
+    def status_message(self, text: str, milliseconds: int = 4000) -> None:
+        self.statusBar().showMessage(text, milliseconds)
+
     def confirm_discard(self) -> bool:
-        """True when the current project may be replaced or closed."""
-        if self.training_running and not self._closing:
-            self.prompter.error("Training is running", "Stop the run before opening another project.")
-            return False
-        if not self.document.modified:
-            return True
-        answer = self.prompter.ask_save_changes(self.document.display_name)
-        if answer == "save":
-            return self.save()
-        return answer == "discard"
+        return self.files.confirm_discard()
 
     def new_project(self) -> bool:
-        if not self.confirm_discard():
-            return False
-        self._replace(Project(Network()), None)
-        return True
+        return self.files.new_project()
 
     def open_example(self, path: Path) -> bool:
         """Open an example as a new, untitled copy, so saving never overwrites the example."""
         return self.open_path(path, as_copy=True)
 
     def open_dialog(self) -> bool:
-        folder = str(self.document.path.parent) if self.document.path else str(EXAMPLE_PROJECTS)
-        path = self.prompter.open_path(folder)
-        return self.open_path(Path(path)) if path else False
+        return self.files.open_dialog(EXAMPLE_PROJECTS)
 
     def open_path(self, path: Path, ask: bool = True, as_copy: bool = False) -> bool:
         """Open ``path``; a bad file is reported and the current project stays open."""
-        if ask and not self.confirm_discard():
-            return False
-        try:
-            project = load_project(path)
-        except ProjectError as error:
-            self.prompter.error("Cannot open project", str(error))
-            return False
-        self._replace(project, None if as_copy else Path(path))
-        if not as_copy:
-            remember_recent(Path(path).resolve())
-        self.view.show_network()
-        return True
-
-    def _replace(self, project: Project, path: Path | None) -> None:
-        self.autosaver.discard(self.document.path)
-        self.document.replace_project(project, path)
-        order = (project.view or {}).get("shape_order")
-        self.summary.order_box.setCurrentIndex(1 if order == "keras" else 0)
-        self._update_title()
+        return self.files.open_path(path, ask=ask, as_copy=as_copy)
 
     def save(self) -> bool:
-        if self.document.path is None:
-            return self.save_as()
-        return self._write(self.document.path)
+        return self.files.save()
 
     def save_as(self) -> bool:
-        suggested = str(self.document.path or (Path.home() / f"{self.document.display_name}.cnnproj"))
-        path = self.prompter.save_path(suggested)
-        if not path:
-            return False
-        if not path.endswith(".cnnproj"):
-            path += ".cnnproj"
-        return self._write(Path(path))
-
-    def _write(self, path: Path) -> bool:
-        project = self.document.project
-        project.view = {**(project.view or {}), "shape_order": self.summary.order}
-        try:
-            save_project(project, path)
-        except (ProjectError, OSError) as error:
-            self.prompter.error("Cannot save project", str(error))
-            return False
-        self.autosaver.discard(self.document.path)
-        self.autosaver.discard(path)
-        if self.document.path is None and self.training_view is not None:
-            self.training_view.keep_runs_with(path)
-        self.document.mark_saved(path)
-        remember_recent(path.resolve())
-        self.statusBar().showMessage(f"Saved {path}", 4000)
-        return True
+        return self.files.save_as()
 
     def export_code(self) -> bool:
-        from cnnstudio.core.build import plan_network
-        from cnnstudio.core.codegen import generate_code
-        try:
-            plan_network(self.document.network, self.document.analysis)
-        except ValueError as error:
-            self.prompter.error("Cannot export", f"Fix these problems first:\n{error}")
-            return False
-        stem = self.document.path.stem if self.document.path else "network"
-        path = self.prompter.save_path(str(Path.home() / f"{stem}.py"), "Python files (*.py)",
-                                       "Export PyTorch code")
-        if not path:
-            return False
-        from cnnstudio.core.atomic_file import write_atomic
-        try:
-            write_atomic(path, generate_code(self.document.network, title=self.document.project.name or None))
-        except OSError as error:
-            self.prompter.error("Cannot export", f"{path}: {error.strerror or error}")
-            return False
-        self.prompter.info("Exported", f"Wrote the PyTorch module to {path}")
-        return True
+        return self.files.export_code()
+
+    def import_model(self) -> bool:
+        from .import_model import import_model_into
+        return import_model_into(self)
 
     def export_keras_code(self) -> bool:
         from .keras_export import export_keras_code
         return export_keras_code(self)
 
+    def autosave_now(self) -> None:
+        self.files.autosave_now()
+
+    def offer_recovery(self) -> bool:
+        return self.files.offer_recovery()
+
+    def project_opened(self, project: Project) -> None:
+        """Another project is open: shapes in its order, the whole network in view."""
+        self.summary.set_order("keras" if (project.view or {}).get("shape_order") == "keras" else "torch")
+        self._update_title()
+        self.view.show_network()
+
+    def project_saved(self, path: Path, first_save: bool) -> None:
+        if first_save and self.training_view is not None:
+            self.training_view.keep_runs_with(path)
+        self.status_message(f"Saved {path}")
+
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
-        files = recent_files()
+        files = self.files.recent()
         if not files:
             self.recent_menu.addAction("No recent projects").setEnabled(False)
         for file in files:
             action = self.recent_menu.addAction(file)
-            action.triggered.connect(lambda _=False, f=file: self._open_recent(f))
+            action.triggered.connect(lambda _=False, f=file: self.files.open_recent(f))
 
-    def _open_recent(self, file: str) -> None:
-        if not Path(file).exists():
-            forget_recent(file)
-            self.prompter.error("Cannot open project", f"{file}: the file no longer exists. It was removed "
-                                                       "from the recent list.")
-            return
-        self.open_path(Path(file))
-
-    # ================================================================== autosave and closing
-    def autosave_now(self) -> None:
-        if not self.document.modified:
-            if self._autosaved:  # undone back to the saved state: the copy would bring back undone edits
-                self.autosaver.discard(self.document.path)
-                self._autosaved = False
-            return
-        try:
-            self.autosaver.write(self.document.project, self.document.path)
-            self._autosaved = True
-        except OSError as error:
-            self.statusBar().showMessage(f"Autosave failed: {error}", 8000)
-
-    def offer_recovery(self) -> bool:
-        """After a crash: offer each autosaved copy; True when one was restored."""
-        for copy in self.autosaver.pending():
-            if not self.prompter.ask_restore(copy.description()):
-                self.autosaver.remove(copy)
-                continue
-            try:
-                project = load_project(copy.project_file)
-            except ProjectError as error:
-                self.prompter.error("Cannot restore", str(error))
-                continue
-            original = Path(copy.original) if copy.original else None
-            self._replace(project, original)
-            self.document.undo_stack.resetClean()  # restored work is unsaved until the user saves
-            self._update_title()
-            self.autosaver.remove(copy)
-            self.autosave_now()
-            return True
-        return False
+    # ================================================================== closing
+    def quit(self) -> bool:
+        """File > Quit: close the window (asking what closing asks) and end the application."""
+        if not self.close():
+            return False
+        from PySide6.QtWidgets import QApplication
+        QApplication.quit()
+        return True
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.training_running:
@@ -513,19 +440,17 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             self.training_view.stop_and_wait()
-        self._closing = True
-        if not self.confirm_discard():
-            self._closing = False
+        if not self.files.close():
             event.ignore()
             return
+        self.autosave_timer.stop()
         if self.training_view is not None:
             self.training_view.wait_for_background()
         if self.lab_view is not None:
             self.lab_view.shutdown()
         if self.experiments_view is not None:
             self.experiments_view.shutdown()
-        self.autosaver.discard(self.document.path)
-        self._show_editor_docks_on_design(0)  # the remembered layout is the editor's, with its docks
+        self.workspace.show_editor()  # the remembered layout is the editor's, with its docks
         settings = app_settings()
         settings.setValue("geometry", self.saveGeometry())
         settings.setValue("window_state", self.saveState())

@@ -3,7 +3,7 @@ object: tests swap in scripted answers instead of clicking modal dialogs."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox, QWidget
 
 PROJECT_FILTER = "CNN Studio projects (*.cnnproj);;All files (*)"
 
@@ -58,3 +58,38 @@ class Prompter:
         # the native dialog asks before replacing a file, so callers need not ask again
         path, _ = QFileDialog.getSaveFileName(self.parent, title, suggested, file_filter)
         return path
+
+    # ------------------------------------------------------------------ File > Import Model
+    def import_model_path(self, folder: str, file_filter: str) -> str:
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Import model", folder, file_filter)
+        return path
+
+    def ask_module_options(self, path: str, classes: list[str]) -> dict | None:
+        """Class name, constructor arguments, input shape and weights of a module in a .py file."""
+        from .import_model import ModuleOptionsDialog
+        dialog = ModuleOptionsDialog(self.parent, path, classes)
+        return dialog.options() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+    def confirm_run_code(self, path: str) -> bool:
+        name = path.replace("\\", "/").rsplit("/", 1)[-1]
+        box = QMessageBox(QMessageBox.Icon.Warning, "Run Python code?",
+                          f"Importing {name} runs its Python code on this computer, with your permissions.",
+                          parent=self.parent)
+        box.setInformativeText(f"{path}\n\nOnly continue if you trust this file.")
+        run = box.addButton("Run and Import", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is run
+
+    def ask_input_shape(self, path: str, reason: str) -> tuple[int, ...] | None:
+        from cnnstudio.interop.model_import import ModelImportError, parse_input_shape
+        prompt = f"{reason}\n\nInput shape (C,H,W):"
+        while True:
+            text, ok = QInputDialog.getText(self.parent, "Input shape", prompt)
+            if not ok:
+                return None
+            try:
+                return parse_input_shape(text)
+            except ModelImportError as error:
+                prompt = f"{error}\n\nInput shape (C,H,W):"

@@ -48,3 +48,22 @@ def forget_recent(path: str) -> None:
     settings = app_settings()
     settings.setValue("recent_files", [f for f in recent_files() if f != path])
     settings.sync()
+
+
+def default_project_folder(fallback: Path | None = None) -> Path:
+    """Where file dialogs start when the project has no folder of its own: the folder of the
+    most recent project, else ``CNN Studio`` in the user's documents (made on first use),
+    else ``fallback`` or the home folder."""
+    for file in recent_files():
+        folder = Path(file).parent
+        if folder.is_dir():
+            return folder
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    if documents:
+        folder = Path(documents) / "CNN Studio"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            return folder
+        except OSError:
+            pass
+    return fallback if fallback is not None else Path.home()

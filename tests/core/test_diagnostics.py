@@ -123,3 +123,31 @@ def test_residual_network_analyses_cleanly():
     assert analysis.ok, [d.text for d in analysis.diagnostics]
     assert analysis.by_name("add_1").receptive_field.size == (5, 5)
     assert analysis.total_params == (27 + 1) * 16 + (144 + 1) * 16 + (16 + 1) * 10
+
+
+def test_an_output_too_large_for_any_device_is_a_problem_not_a_crash():
+    from cnnstudio.core.analysis import MAX_OUTPUT_VALUES
+    from cnnstudio.core.summary import format_summary, summary_json
+    network = sequential([("Input", {"shape": [1, 64, 64]})] + [("UpSampling2D", {"size": 64})] * 200
+                         + [("Flatten", {}), ("Dense", {"units": 10})])
+    analysis = analyze(network)
+    [problem] = analysis.errors
+    assert problem.node_name == "up_sampling2d_4"  # 64 * 64**4 = 2**30 per side: 2**60 values
+    assert f"more than {MAX_OUTPUT_VALUES:,} values per sample" in problem.message
+    assert analysis.by_name("up_sampling2d_3").output_shape == (1, 2 ** 24, 2 ** 24)
+    format_summary(network, analysis)
+    summary_json(network, analysis)
+
+
+def test_hundreds_of_strided_layers_keep_their_receptive_field_finite():
+    from cnnstudio.core.receptive_field import FIELD_LIMIT
+    from cnnstudio.core.summary import summary_json
+    pool = ("MaxPool2D", {"kernel_size": 256, "strides": 256, "padding": "same"})
+    network = sequential([("Input", {"shape": [1, 64, 64]})] + [pool] * 300)
+    analysis = analyze(network)
+    assert analysis.ok and analysis.output_shape == (1, 1, 1)
+    field_ = analysis.nodes[analysis.output_id].receptive_field
+    assert field_.size == (FIELD_LIMIT, FIELD_LIMIT) and field_.jump == (FIELD_LIMIT, FIELD_LIMIT)
+    assert analysis.coverage(analysis.output_id) == 1.0
+    rows = summary_json(network, analysis)["receptive_field"]["footprint"]
+    assert rows[0]["footprint"] == [FIELD_LIMIT, FIELD_LIMIT] and rows[-1]["footprint"] == [1, 1]

@@ -27,11 +27,16 @@ class FakePrompter:
     are the paths the save and open dialogs return ('' = the user cancelled)."""
 
     def __init__(self, save_changes: str = "discard", restore: bool = True, save_to: str = "",
-                 open_from: str = "") -> None:
+                 open_from: str = "", import_from: str = "", module_options: dict | None = None,
+                 run_code: bool = False, input_shape: tuple | None = None) -> None:
         self.save_changes = save_changes
         self.restore = restore
         self.save_to = save_to
         self.open_from = open_from
+        self.import_from = import_from          # File > Import Model: the model file chosen
+        self.module_options = module_options    # the .py dialog's answers (None = cancelled)
+        self.run_code = run_code                # whether running the .py file is confirmed
+        self.input_shape = input_shape          # the answer when a model leaves its input size open
         self.errors: list[tuple[str, str]] = []
         self.infos: list[tuple[str, str]] = []
         self.questions: list[tuple[str, str]] = []
@@ -61,6 +66,22 @@ class FakePrompter:
     def save_path(self, suggested: str, file_filter: str = "", title: str = "") -> str:
         self.questions.append(("save_path", suggested))
         return self.save_to
+
+    def import_model_path(self, folder: str, file_filter: str) -> str:
+        self.questions.append(("import_model_path", file_filter))
+        return self.import_from
+
+    def ask_module_options(self, path: str, classes: list[str]) -> dict | None:
+        self.questions.append(("module_options", path, tuple(classes)))
+        return self.module_options
+
+    def confirm_run_code(self, path: str) -> bool:
+        self.questions.append(("run_code", path))
+        return self.run_code
+
+    def ask_input_shape(self, path: str, reason: str) -> tuple | None:
+        self.questions.append(("input_shape", reason))
+        return self.input_shape
 
 
 @pytest.fixture

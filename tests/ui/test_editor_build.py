@@ -90,7 +90,7 @@ def test_building_the_lecture_network_from_an_empty_canvas_gives_93322_params(wi
     assert me.block("conv2d_1").settings == "32 · 3x3 · relu"
     assert me.block("conv2d_3").settings == "64 · 3x3 · relu"
     assert me.block("dense_2").settings == "10 · softmax"
-    assert me.block("input_1").settings == "1x28x28"
+    assert me.block("input_1").settings == "1 ch · 28×28"  # the same words in PyTorch and Keras order
 
     # the very network of the lecture's project file, block for block, at the same places
     lecture = load_project(LECTURE_FILE).network.to_dict()

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from hostile_projects import HOSTILE_FILES
+
 LECTURE_FILE = Path(__file__).resolve().parents[2] / "projects" / "lecture_mnist.cnnproj"
 LECTURE_BYTES = LECTURE_FILE.read_bytes()
 
@@ -43,6 +45,8 @@ BAD_FILES = [
     ("kernel-99999", edited(node_params(3, kernel_size=[3, 99999])), "99999 is above the maximum 256"),
     ("edge-to-missing-node", edited(lambda doc: doc["network"]["edges"].append({"source": "n9", "target": "n99"})),
      "there is no node with id 'n99'"),
+    # files that escaped the reader as other exceptions before issue 12
+    *[(name, content, problem) for name, (content, _, problem) in sorted(HOSTILE_FILES.items())],
 ]
 
 

@@ -231,3 +231,36 @@ def test_opening_another_project_forgets_the_trained_model_of_the_last_one(qtbot
     assert "block1_conv1" in layers and "conv2d_3" not in layers  # this project's layers, not the lecture's
     view.export("state_dict", "PyTorch weights (*.pt)")
     assert window.prompter.errors[-1][0] == "Nothing to export"  # the lecture's weights are not this network's
+
+
+def test_an_untitled_projects_runs_move_beside_it_when_it_is_first_saved(qtbot, make_training_window, tmp_path):
+    window = make_training_window(save_to=str(tmp_path / "kept.cnnproj"))
+    open_lecture(window)  # an untitled copy
+    view = window.show_training()
+    configure(view, subset=96, batch_size=16, epochs=1)
+    assert train_and_wait(qtbot, view) == "finished"
+    scratch_folder = view.run_folder
+    assert tmp_path not in scratch_folder.parents
+
+    assert window.save_as()
+
+    moved = tmp_path / "kept.runs" / scratch_folder.name
+    assert not scratch_folder.exists() and read_record(moved).status == "finished"
+    assert [run.folder for run in view.runs] == [moved] and view.trained.record.folder == moved
+    reopened = make_training_window()
+    assert reopened.open_path(tmp_path / "kept.cnnproj")
+    assert [run.folder for run in reopened.show_training().runs] == [moved]
+
+
+def test_a_setting_the_device_cannot_run_is_refused_before_anything_starts(qtbot, make_training_window):
+    window = make_training_window()
+    open_lecture(window)
+    view = window.show_training()
+    training = {**(window.document.project.training or {}), "device": "cpu", "precision": "float16"}
+    window.document.push(SetProjectSettings(window.document, "training", training))
+
+    assert not view.start()
+
+    assert not view.running and view.process is None
+    title, text = window.prompter.errors[-1]
+    assert title == "Cannot train" and text.startswith("The Train tab: training.precision 'float16' needs a GPU")

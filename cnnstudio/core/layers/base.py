@@ -12,9 +12,10 @@ agree.
 from __future__ import annotations
 
 import keyword
-import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
+
+from .params import PARAM_KINDS, ParamError, ParamSpec, format_number  # noqa: F401  (the catalog's vocabulary)
 
 Shape = tuple[int, ...]
 Params = Mapping[str, Any]
@@ -27,150 +28,6 @@ class ShapeError(Exception):
         super().__init__(message)
         self.message = message
         self.fix = fix
-
-
-class ParamError(ValueError):
-    """A parameter value is outside what its spec allows."""
-
-    def __init__(self, param: str, message: str) -> None:
-        super().__init__(f"{param}: {message}")
-        self.param = param
-        self.message = message
-
-
-# --------------------------------------------------------------------------- parameters
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """One parameter of a layer type.
-
-    kinds:
-      ``int``, ``float``, ``bool``, ``choice`` (one of ``choices``),
-      ``pair`` (two ints ``[h, w]``; a single int means both), ``text``,
-      ``shape`` (a list of 1 to 3 ints, ``-1`` allowed where ``allow_infer``).
-    ``optional`` parameters accept ``None`` (for example pooling strides,
-    which then default to the pool size, as in Keras).
-    """
-
-    name: str
-    kind: str
-    default: Any
-    help: str
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple[str, ...] = ()
-    optional: bool = False
-    allow_infer: bool = False
-    label: str = ""
-    #: ``(other_param, value)``: this parameter only matters while the other one has that value
-    active_when: tuple[str, Any] | None = None
-
-    def is_active(self, values: Mapping[str, Any]) -> bool:
-        return self.active_when is None or values.get(self.active_when[0]) == self.active_when[1]
-
-    @property
-    def title(self) -> str:
-        return self.label or self.name.replace("_", " ").capitalize()
-
-    def normalize(self, value: Any) -> Any:
-        """Return the canonical form of ``value`` or raise ``ParamError``."""
-        if value is None:
-            if self.optional:
-                return None
-            raise ParamError(self.name, "a value is required")
-        kind = self.kind
-        if kind == "bool":
-            if not isinstance(value, bool):
-                raise ParamError(self.name, f"expected true or false, got {value!r}")
-            return value
-        if kind == "int":
-            return self._check_range(self._as_int(value))
-        if kind == "float":
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ParamError(self.name, f"expected a number, got {value!r}")
-            if not math.isfinite(value):
-                raise ParamError(self.name, f"expected a finite number, got {value!r}")
-            return self._check_range(float(value))
-        if kind == "choice":
-            if not isinstance(value, str) or value.lower() not in self.choices:
-                options = ", ".join(repr(c) for c in self.choices)
-                raise ParamError(self.name, f"{value!r} is not one of {options}")
-            return value.lower()
-        if kind == "text":
-            if not isinstance(value, str) or not value.strip():
-                raise ParamError(self.name, f"expected some text, got {value!r}")
-            return value.strip()
-        if kind == "pair":
-            if isinstance(value, (list, tuple)):
-                if len(value) != 2:
-                    raise ParamError(self.name, f"expected two integers [height, width], got {list(value)!r}")
-                pair = [self._check_range(self._as_int(v)) for v in value]
-            else:
-                one = self._check_range(self._as_int(value))
-                pair = [one, one]
-            return pair
-        if kind == "shape":
-            if not isinstance(value, (list, tuple)) or not 1 <= len(value) <= 3:
-                raise ParamError(self.name, f"expected a list of 1 to 3 integers, got {value!r}")
-            dims = [self._as_int(v) for v in value]
-            inferred = [d for d in dims if d == -1]
-            if inferred and (not self.allow_infer or len(inferred) > 1):
-                raise ParamError(self.name, "at most one dimension may be -1" if self.allow_infer
-                                 else "dimensions must be positive")
-            for d in dims:
-                if d != -1:
-                    self._check_range(d)
-            return dims
-        raise AssertionError(f"unknown parameter kind {kind!r}")
-
-    def _as_int(self, value: Any) -> int:
-        if isinstance(value, bool):
-            raise ParamError(self.name, f"expected an integer, got {value!r}")
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if not isinstance(value, int):
-            raise ParamError(self.name, f"expected an integer, got {value!r}")
-        return value
-
-    def _check_range(self, value: float) -> Any:
-        if self.minimum is not None and value < self.minimum:
-            raise ParamError(self.name, f"{value} is below the minimum {_fmt(self.minimum)}")
-        if self.maximum is not None and value > self.maximum:
-            raise ParamError(self.name, f"{value} is above the maximum {_fmt(self.maximum)}")
-        return value
-
-    def json_schema(self) -> dict[str, Any]:
-        """The JSON-schema fragment of one value of this parameter."""
-        bounds = {}
-        if self.minimum is not None:
-            bounds["minimum"] = self.minimum
-        if self.maximum is not None:
-            bounds["maximum"] = self.maximum
-        if self.kind == "bool":
-            schema: dict[str, Any] = {"type": "boolean"}
-        elif self.kind == "int":
-            schema = {"type": "integer", **bounds}
-        elif self.kind == "float":
-            schema = {"type": "number", **bounds}
-        elif self.kind == "choice":
-            schema = {"enum": list(self.choices)}
-        elif self.kind == "text":
-            schema = {"type": "string", "minLength": 1}
-        elif self.kind == "pair":
-            one = {"type": "integer", **bounds}
-            schema = {"oneOf": [one, {"type": "array", "items": one, "minItems": 2, "maxItems": 2}]}
-        else:  # shape
-            item = {"type": "integer", "maximum": self.maximum,
-                    "minimum": -1 if self.allow_infer else self.minimum}
-            schema = {"type": "array", "items": item, "minItems": 1, "maxItems": 3}
-        if self.optional:
-            schema = {"oneOf": [{"type": "null"}, schema]}
-        schema["description"] = self.help
-        return schema
-
-
-def _fmt(number: float) -> str:
-    return str(int(number)) if float(number).is_integer() else str(number)
 
 
 # --------------------------------------------------------------------------- torch recipes
@@ -351,6 +208,19 @@ class LayerSpec:
         if self.accepts == "image" and len(shape) == 1:
             return "Move this layer before the Flatten, or Reshape the vector back into (C, H, W)."
         return "Change the layer before it so that the shapes match."
+
+
+def shape_words(shape: Sequence[int]) -> str:
+    """A shape in words that read the same in PyTorch and Keras order: ``1 ch · 28×28``,
+    ``16 ch · 100 long``, ``784 values`` (blocks show it beside the ordered output shape)."""
+    dims = [int(d) for d in shape]
+    if len(dims) == 3:
+        return f"{dims[0]} ch · {dims[1]}×{dims[2]}"
+    if len(dims) == 2:
+        return f"{dims[0]} ch · {dims[1]} long"
+    if len(dims) == 1:
+        return f"{dims[0]:,} values"
+    return "×".join(str(d) for d in dims)
 
 
 def describe_shape(shape: Shape) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from .base import (Explanation, LayerSpec, ModuleCall, ParamSpec, Params, ReceptiveStep,
+from .base import (Explanation, LayerSpec, shape_words, ModuleCall, ParamSpec, Params, ReceptiveStep,
                    Shape, ShapeError, TorchRecipe, format_shape, kw)
 
 DIM_MAX = 16384
@@ -33,7 +33,7 @@ class Input(LayerSpec):
         return TorchRecipe()
 
     def key_settings(self, p: Params) -> str:
-        return "x".join(str(d) for d in p["shape"])
+        return shape_words(p["shape"])
 
 
 class Flatten(LayerSpec):
@@ -88,7 +88,7 @@ class Reshape(LayerSpec):
                                                                ModuleCall("Unflatten", (1, tuple(output))))))
 
     def key_settings(self, p: Params) -> str:
-        return "x".join(str(d) for d in p["target_shape"])
+        return "to " + shape_words(p["target_shape"])
 
 
 class ZeroPadding2D(LayerSpec):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
 
 from cnnstudio.core.analysis import NodeAnalysis
@@ -17,6 +17,7 @@ from .. import theme
 WIDTH = 220.0
 HEADER = 24.0
 HEIGHT = 78.0
+ROW = HEIGHT + 32  # one block and the gap below it, in a chain
 PORT_RADIUS = 5.5
 GRID = 10.0
 
@@ -105,10 +106,6 @@ class NodeItem(QGraphicsObject):
     def near_output_port(self, scene_point: QPointF) -> bool:
         local = self.mapFromScene(scene_point)
         return (local - QPointF(WIDTH / 2, HEIGHT)).manhattanLength() <= PORT_RADIUS * 3
-
-    def near_input_port(self, scene_point: QPointF) -> bool:
-        local = self.mapFromScene(scene_point)
-        return self.has_input_port and (local - QPointF(WIDTH / 2, 0)).manhattanLength() <= PORT_RADIUS * 3
 
     # ------------------------------------------------------------------ painting
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:

@@ -15,7 +15,7 @@ from cnnstudio.core.network import Change, NetworkError
 from ..commands import Connect, Move
 from ..document import NetworkDocument
 from .edge_item import EdgeItem, wire_path
-from .node_item import HEIGHT, NodeItem
+from .node_item import ROW, NodeItem
 
 
 class NetworkScene(QGraphicsScene):
@@ -148,9 +148,9 @@ class NetworkScene(QGraphicsScene):
         """Where a block appended after ``node_id`` (or at the end) goes."""
         if node_id is not None and node_id in self.nodes:
             pos = self.nodes[node_id].pos()
-            return pos.x(), pos.y() + HEIGHT + 32
-        bottom = max((item.pos().y() for item in self.nodes.values()), default=-HEIGHT - 32)
-        return 0.0, bottom + HEIGHT + 32
+            return pos.x(), pos.y() + ROW
+        bottom = max((item.pos().y() for item in self.nodes.values()), default=-ROW)
+        return 0.0, bottom + ROW
 
     # ------------------------------------------------------------------ gestures
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:

@@ -9,9 +9,12 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView
 
+from cnnstudio.core.layers import spec_for
+from cnnstudio.core.layout import chain_end_above
+
 from .. import theme
-from ..commands import AddNode, insert_on_wire_command
-from .node_item import GRID, HEIGHT, WIDTH
+from ..commands import AddNode, append_after_command, insert_on_wire_command, make_room_below
+from .node_item import GRID, HEIGHT, ROW, WIDTH
 from .scene import NetworkScene
 
 LAYER_MIME = "application/x-cnnstudio-layer"
@@ -166,8 +169,9 @@ class NetworkView(QGraphicsView):
         event.acceptProposedAction()
 
     def drop_layer(self, type_name: str, scene_point: QPointF) -> str | None:
-        """Add ``type_name`` where it was dropped; on a wire it is inserted into it.
-        Returns the new node's id."""
+        """Add ``type_name`` where it was dropped: on a wire it is inserted into it (the blocks
+        below make room); just below the end of a chain it is wired after it; elsewhere it is
+        added on its own.  Each is one undo step.  Returns the new node's id."""
         scene = self.network_scene
         document = scene.document
         x = round((scene_point.x() - WIDTH / 2) / GRID) * GRID
@@ -175,9 +179,20 @@ class NetworkView(QGraphicsView):
         edge = scene.edge_at(scene_point)
         network = document.network
         before = set(n.id for n in network.nodes)
+        takes_input = spec_for(type_name).max_inputs != 0
+        end = chain_end_above(network, (scene_point.x(), scene_point.y()), (WIDTH, HEIGHT), reach=2.5 * ROW) \
+            if edge is None and takes_input else None
         if edge is not None:
             source, target = edge.key
-            document.push(insert_on_wire_command(network, source, target, type_name, (x, y)))
+            position = scene.free_position_below(source)
+            command = insert_on_wire_command(network, source, target, type_name, position)
+            make_room_below(network, command, position[1], ROW, keep={source})
+            document.push(command)
+        elif end is not None:
+            position = scene.free_position_below(end)
+            command = append_after_command(network, end, type_name, position)
+            make_room_below(network, command, position[1], ROW, keep={end})
+            document.push(command)
         else:
             document.push(AddNode(network, type_name, position=(x, y)))
         added = [n.id for n in network.nodes if n.id not in before]

@@ -4,7 +4,7 @@ and see what sliding it over the image gives, next to plain multiplication."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QPushButton,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGridLayout, QHBoxLayout, QPushButton,
                                QSpinBox, QVBoxLayout, QWidget)
 
 from cnnstudio.lab.filters import (CORRELATION_REMARK, MAX_KERNEL, MODES, PRESETS, SampleImage, apply_filter,

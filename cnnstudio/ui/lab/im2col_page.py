@@ -4,7 +4,7 @@ filter a row, and one matrix product computes the whole layer."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGridLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGridLayout, QSpinBox, QVBoxLayout, QWidget
 
 from cnnstudio.core.analysis import analyze
 from cnnstudio.core.project import load_project

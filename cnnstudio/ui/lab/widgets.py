@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QImage, QLinearGradient, QPainter, QPen
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QSizePolicy, QTableWidget,
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QSizePolicy, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from .. import theme
@@ -205,9 +205,6 @@ class HeatMap(QWidget):
         if cell is not None:
             self.cellClicked.emit(*cell)
 
-    def click_cell(self, row: int, col: int) -> None:
-        """What a click on cell ``(row, col)`` does (for keyboard users and tests)."""
-        self.cellClicked.emit(row, col)
 
 
 class ColorScale(QWidget):
@@ -354,18 +351,6 @@ class NumberGrid(QTableWidget):
         self.setFixedSize(max(width, 60), max(height, 40))
 
 
-def hbox(*widgets, stretch: bool = True) -> QWidget:
-    box = QWidget()
-    layout = QHBoxLayout(box)
-    layout.setContentsMargins(0, 0, 0, 0)
-    for widget in widgets:
-        if isinstance(widget, int):
-            layout.addSpacing(widget)
-        else:
-            layout.addWidget(widget)
-    if stretch:
-        layout.addStretch(1)
-    return box
 
 
 def clear_layout(layout, keep: tuple[QWidget, ...] = ()) -> None:

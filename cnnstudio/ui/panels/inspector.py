@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QFormLayout, QLabel, QLineEdit, QScrollArea, QVBoxLayout, QWidget)
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (QAbstractSpinBox, QFormLayout, QLabel, QLineEdit, QScrollArea, QVBoxLayout, QWidget)
 
 from cnnstudio.core.layers import ParamError, spec_for
 from cnnstudio.core.network import NetworkError
@@ -17,15 +18,32 @@ from ..document import NetworkDocument
 from .param_fields import ParamField, make_field
 
 
+class NetworkUndoKeys(QObject):
+    """Ctrl+Z and Ctrl+Shift+Z in an inspector field undo and redo edits of the network,
+    like everywhere else in the window, instead of the field's own typing history: the
+    field refuses to claim the shortcut, so the window's Undo and Redo actions get it."""
+
+    KEYS = (QKeySequence.StandardKey.Undo, QKeySequence.StandardKey.Redo)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and any(event.matches(key) for key in self.KEYS):
+            event.ignore()
+            return True
+        return False
+
+
 class InspectorPanel(QScrollArea):
     def __init__(self, document: NetworkDocument, parent=None) -> None:
         super().__init__(parent)
         self.document = document
+        self.undo_keys = NetworkUndoKeys(self)
         self.node_id: str | None = None
         self.fields: dict[str, ParamField] = {}
         self.errors: dict[str, QLabel] = {}
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
+        # everything wraps to the panel's width: a sideways scroll bar hides the right half of the text
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._content = QWidget()
         self.setWidget(self._content)
         self._layout = QVBoxLayout(self._content)
@@ -62,6 +80,7 @@ class InspectorPanel(QScrollArea):
         form = QFormLayout(self._form_host)
         form.setContentsMargins(0, 6, 0, 6)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         if node_id is None:
             self.title.setText("<b>No layer selected</b><br><span>Select a block on the canvas to edit it, "
                                "or drag a layer from the palette.</span>")
@@ -91,6 +110,8 @@ class InspectorPanel(QScrollArea):
             self.fields[param.name] = field
             self.errors[param.name] = error
         self._form_host.setEnabled(not self.document.read_only)
+        for editor in self._form_host.findChildren(QLineEdit) + self._form_host.findChildren(QAbstractSpinBox):
+            editor.installEventFilter(self.undo_keys)
         self._update_active(node.params)
         self._refresh()
 

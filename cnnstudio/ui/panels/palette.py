@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QDrag
-from PySide6.QtWidgets import (QLineEdit, QTreeWidget, QTreeWidgetItem, QTreeWidgetItemIterator, QVBoxLayout,
+from PySide6.QtWidgets import (QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
                                QWidget)
 
 from cnnstudio.core.layers import by_family
@@ -83,16 +83,6 @@ class PalettePanel(QWidget):
                 child.setHidden(not match)
                 visible += match
             group.setHidden(visible == 0)
-
-    def visible_types(self) -> list[str]:
-        names = []
-        iterator = QTreeWidgetItemIterator(self.tree)
-        while iterator.value():
-            item = iterator.value()
-            if item.data(0, TYPE_ROLE) and not item.isHidden() and not item.parent().isHidden():
-                names.append(item.data(0, TYPE_ROLE))
-            iterator += 1
-        return names
 
     def _on_double_click(self, item: QTreeWidgetItem) -> None:
         type_name = item.data(0, TYPE_ROLE)

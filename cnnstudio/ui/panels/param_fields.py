@@ -11,9 +11,11 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QSpinBox,
                                QWidget)
 
-from cnnstudio.core.layers.base import ParamSpec
+from cnnstudio.core.layers.params import PARAM_KINDS, ParamSpec
 
 WIDE = 2_000_000_000
+#: a number box's width does not follow its (huge) range, so a narrow inspector never clips or scrolls
+NUMBER_MIN_WIDTH = 52
 
 
 class ParamField(QWidget):
@@ -54,6 +56,7 @@ def _int_box(spec: ParamSpec) -> QSpinBox:
     box.setRange(-WIDE, WIDE)  # the spec decides what is valid, with a reason
     box.setAccelerated(True)
     box.setKeyboardTracking(False)  # a typed number applies on Enter or focus-out, not digit by digit
+    box.setMinimumWidth(NUMBER_MIN_WIDTH)
     return box
 
 
@@ -79,6 +82,7 @@ class FloatField(ParamField):
         self.box.setRange(-1e9, 1e9)
         self.box.setSingleStep(0.01 if (spec.maximum or 1) <= 1 else 0.1)
         self.box.setKeyboardTracking(False)
+        self.box.setMinimumWidth(NUMBER_MIN_WIDTH)
         self._layout.addWidget(self.box)
         self.box.valueChanged.connect(self._emit)
 
@@ -108,6 +112,8 @@ class ChoiceField(ParamField):
         super().__init__(spec, parent)
         self.box = QComboBox()
         self.box.addItems(list(spec.choices))
+        self.box.setMinimumContentsLength(6)
+        self.box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self._layout.addWidget(self.box)
         self.box.currentTextChanged.connect(self._emit)
 
@@ -125,7 +131,7 @@ class PairField(ParamField):
         super().__init__(spec, parent)
         self.auto = None
         if spec.optional:
-            self.auto = QCheckBox("= pool size")
+            self.auto = QCheckBox("auto")
             self.auto.setToolTip("Use the pool size as the stride (Keras's default)")
             self._layout.addWidget(self.auto)
             self.auto.toggled.connect(self._on_auto)
@@ -193,8 +199,10 @@ class TextField(ParamField):
         return self.line.text()
 
 
-FIELD_TYPES = {"int": IntField, "float": FloatField, "bool": BoolField, "choice": ChoiceField,
-               "pair": PairField, "shape": ShapeField, "text": TextField}
+_EDITORS = {"int": IntField, "float": FloatField, "bool": BoolField, "choice": ChoiceField,
+            "pair": PairField, "shape": ShapeField, "text": TextField}
+#: one editor for every kind the catalog knows (a KeyError here names a kind without one)
+FIELD_TYPES = {kind: _EDITORS[kind] for kind in PARAM_KINDS}
 
 
 def make_field(spec: ParamSpec) -> ParamField:

@@ -8,10 +8,16 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QSpinBox, QTableView, QVBoxLayout, QWidget)
 
+from cnnstudio.core.analysis import OPTIMIZER_TITLES, training_optimizer
 from cnnstudio.core.summary import format_summary, human_bytes, human_count, receptive_field_line, summary_rows
 
 from ..document import NetworkDocument
 from .summary_model import COLUMNS, SummaryModel
+
+
+def _kept(text: str) -> str:
+    """A number with its unit that never breaks across lines (``10.80 MB``)."""
+    return text.replace(" ", "&nbsp;")
 
 
 class SummaryPanel(QWidget):
@@ -34,17 +40,24 @@ class SummaryPanel(QWidget):
         self.batch_box.setPrefix("batch ")
         self.batch_box.setToolTip("Batch size for the memory figures")
         self.mode_box = QComboBox()
-        self.mode_box.addItem("Training (Adam)", True)
+        self.mode_box.addItem("Training", True)
         self.mode_box.addItem("Inference", False)
-        self.copy_button = QPushButton("Copy as text")
+        self.mode_box.setToolTip("Training memory counts weights, gradients, the project's optimizer's state "
+                                 "and every layer's activations; inference only the weights and the largest "
+                                 "layer's input and output")
+        self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy the summary table as plain text")
+        for box in (self.order_box, self.mode_box):  # a narrow dock squeezes them instead of the canvas
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(4)
+        self.batch_box.setMinimumWidth(72)
         top = QHBoxLayout()
         top.addWidget(QLabel("Shapes"))
-        top.addWidget(self.order_box)
-        top.addSpacing(12)
-        top.addWidget(QLabel("Memory for"))
+        top.addWidget(self.order_box, 1)
+        top.addSpacing(8)
+        top.addWidget(QLabel("Memory"))
         top.addWidget(self.batch_box)
-        top.addWidget(self.mode_box)
+        top.addWidget(self.mode_box, 1)
         top.addStretch(1)
         top.addWidget(self.copy_button)
 
@@ -58,9 +71,10 @@ class SummaryPanel(QWidget):
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         header.setResizeContentsPrecision(64)  # size columns from the first rows, not all 300 on every edit
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, len(COLUMNS)):
+        for column in range(len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)  # spare width goes to the last column, never hides a number
+        header.setMinimumSectionSize(48)
         # widths are measured when the rows change, not on every edit (a 300-row table would be re-measured)
         self.model.modelReset.connect(self._fit_columns)
         self.totals = QLabel()
@@ -79,7 +93,16 @@ class SummaryPanel(QWidget):
         self.copy_button.clicked.connect(self.copy_text)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection)
         document.analysisChanged.connect(self.refresh)
+        document.settingsChanged.connect(lambda key: self.refresh() if key == "training" else None)
         self.refresh()
+
+    @property
+    def batch_size(self) -> int:
+        return self.batch_box.value()
+
+    def set_order(self, order: str) -> None:
+        """Show shapes in ``order`` ("torch" or "keras") everywhere."""
+        self.order_box.setCurrentIndex(max(self.order_box.findData(order), 0))
 
     def _on_order(self) -> None:
         self.order = self.order_box.currentData()
@@ -95,18 +118,22 @@ class SummaryPanel(QWidget):
         self._syncing = False
         training = self.mode_box.currentData()
         batch = self.batch_box.value()
-        lines = [f"<b>Total params: {analysis.total_params:,}</b> · trainable {analysis.trainable_params:,} · "
-                 f"non-trainable {analysis.non_trainable_params:,} · MACs per sample {analysis.macs:,} "
-                 f"({human_count(analysis.macs)})"]
-        memory = [analysis.memory(batch, precision, training=training) for precision in ("float32", "float16")]
-        mode = "training with Adam (weights, gradients, optimizer state, activations)" if training else "inference"
-        lines.append(f"Memory, batch {batch}, {mode}: float32 {human_bytes(memory[0].total)} · "
-                     f"float16 {human_bytes(memory[1].total)} (weights {human_bytes(memory[0].weights)} / "
-                     f"{human_bytes(memory[1].weights)})")
+        optimizer = training_optimizer(self.document.project.training)
+        lines = [f"<b>Total params: {_kept(f'{analysis.total_params:,}')}</b> (trainable "
+                 f"{_kept(f'{analysis.trainable_params:,}')}, non-trainable "
+                 f"{_kept(f'{analysis.non_trainable_params:,}')}) · {_kept(human_count(analysis.macs))} MACs "
+                 "per sample"]
+        memory = [analysis.memory(batch, precision, training=training, optimizer=optimizer)
+                  for precision in ("float32", "float16")]
+        mode = f"training with {OPTIMIZER_TITLES[optimizer]}" if training else "inference"
+        lines.append(f"Memory, batch {batch}, {mode}: {_kept(human_bytes(memory[0].total))} float32 · "
+                     f"{_kept(human_bytes(memory[1].total))} float16")
         field_line = receptive_field_line(analysis)
         if field_line:
             lines.append(field_line)
         self.totals.setText("<br>".join(lines))
+        self.totals.setToolTip(f"Weights alone: {human_bytes(memory[0].weights)} in float32, "
+                               f"{human_bytes(memory[1].weights)} in float16")
 
     def _fit_columns(self) -> None:
         for column in range(1, len(COLUMNS)):

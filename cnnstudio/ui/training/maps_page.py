@@ -11,6 +11,9 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSpinBo
 from .feature_maps import MapMosaic, SampleView
 
 
+SIDE_WIDTH = 220
+
+
 class FeatureMapsPage(QWidget):
     layerChosen = Signal(str)
     sampleChosen = Signal(int)
@@ -35,13 +38,16 @@ class FeatureMapsPage(QWidget):
         tools.addWidget(self.layer_box, 1)
         tools.addWidget(self.sample_box)
         tools.addWidget(self.shared_scale)
-        side = QVBoxLayout()
+        side_panel = QWidget()
+        side_panel.setFixedWidth(SIDE_WIDTH)  # hover text of any length never resizes the maps' grid
+        side = QVBoxLayout(side_panel)
+        side.setContentsMargins(0, 0, 0, 0)
         side.addWidget(self.sample_view)
         side.addWidget(self.hover_label)
         side.addStretch(1)
         body = QHBoxLayout()
         body.addWidget(self.mosaic, 1)
-        body.addLayout(side)
+        body.addWidget(side_panel)
         layout = QVBoxLayout(self)
         layout.addLayout(tools)
         layout.addLayout(body, 1)

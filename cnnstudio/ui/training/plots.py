@@ -47,13 +47,14 @@ class TrainingPlots(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.layout_widget)
-        self.loss_plot = self._plot("Loss", "loss", row=0)
-        self.accuracy_plot = self._plot("Accuracy", "accuracy", row=1)
-        self.lr_plot = self._plot("Learning rate", "lr", row=2)
+        # each legend sits in the corner its curves leave free: loss falls away from the top right,
+        # accuracy and a (usually constant, high) learning rate leave the bottom right
+        self.loss_plot = self._plot("Loss", "loss", row=0, legend_offset=(-10, 10))
+        self.accuracy_plot = self._plot("Accuracy", "accuracy", row=1, legend_offset=(-10, -10))
+        self.lr_plot = self._plot("Learning rate", "lr", row=2, legend_offset=(-10, -10))
         self.accuracy_plot.setXLink(self.loss_plot)
         self.lr_plot.setXLink(self.loss_plot)
         self.runs: list[RunCurves] = []
-        self._old_items: list = []
         self.current: RunCurves | None = None
         self.readout = pg.TextItem(anchor=(0, 1), color=theme.text_color())
         self.loss_plot.addItem(self.readout, ignoreBounds=True)
@@ -68,7 +69,7 @@ class TrainingPlots(QWidget):
         self._redraw_timer.timeout.connect(self._redraw_if_needed)
         self._redraw_timer.start()
 
-    def _plot(self, title: str, axis: str, row: int) -> pg.PlotItem:
+    def _plot(self, title: str, axis: str, row: int, legend_offset: tuple[int, int]) -> pg.PlotItem:
         plot = self.layout_widget.addPlot(row=row, col=0)
         plot.setTitle(title, color=theme.text_color().name(), size="10pt")
         plot.setLabel("bottom", "epoch")
@@ -77,8 +78,11 @@ class TrainingPlots(QWidget):
         # the GIL the training thread needs; the crosshair readout gives exact values instead
         for side in ("left", "bottom"):
             plot.getAxis(side).enableAutoSIPrefix(False)  # accuracy stays 0.9, not "900 (x0.001)"
-        plot.addLegend(offset=(-10, 10), labelTextColor=theme.text_color().name(), labelTextSize="8pt",
-                       colCount=2)
+        legend = plot.addLegend(offset=legend_offset, labelTextColor=theme.text_color().name(), labelTextSize="8pt",
+                                colCount=2)
+        backdrop = QColor(theme.canvas_background())
+        backdrop.setAlpha(210)
+        legend.setBrush(pg.mkBrush(backdrop))  # a curve passing behind it does not run through its words
         return plot
 
     def _make_curves(self) -> None:
@@ -127,9 +131,7 @@ class TrainingPlots(QWidget):
         for plot, key in ((self.loss_plot, "loss"), (self.accuracy_plot, "accuracy")):
             values = run.epoch_logs.get(f"val_{key}") or run.epoch_logs.get(key)
             if values:
-                item = plot.plot(run.epochs[:len(values)], values, pen=pg.mkPen(grey, width=1.5),
-                                 name=f"{run.label}")
-                self._old_items.append((plot, item))
+                plot.plot(run.epochs[:len(values)], values, pen=pg.mkPen(grey, width=1.5), name=f"{run.label}")
 
     def set_epochs(self, epochs: int) -> None:
         """Fix the shared epoch axis for a run: a growing curve then never re-ranges (and repaints) x."""

@@ -306,7 +306,3 @@ class CallbacksBox(QGroupBox):
             for name, field in self.fields[option.name].items():
                 field.set_value(chosen[name])
         self.list.blockSignals(False)
-
-    def set_enabled(self, name: str, enabled: bool) -> None:
-        index = [o.name for o in CALLBACK_OPTIONS].index(name)
-        self.list.item(index).setCheckState(Qt.CheckState.Checked if enabled else Qt.CheckState.Unchecked)

@@ -28,6 +28,7 @@ from cnnstudio.training.settings import SettingsError, resolve_settings, with_ab
 from .. import theme
 from ..background import BackgroundTasks
 from ..commands import SetProjectSettings
+from ..settings import default_project_folder
 from ..document import NetworkDocument
 from .feature_maps import MapMosaic
 from .maps_page import FeatureMapsPage
@@ -462,7 +463,7 @@ class TrainingView(QWidget):
             self.prompter.error("Nothing to export", "Train the network first, or choose a finished run.")
             return
         stem = self.document.path.stem if self.document.path else "model"
-        folder = self.document.path.parent if self.document.path else Path.home()
+        folder = self.document.path.parent if self.document.path else default_project_folder()
         suffix = file_filter.split("(*")[1].rstrip(")")
         path = self.prompter.save_path(str(folder / f"{stem}{suffix}"), file_filter, f"Export {fmt}")
         if not path:
