@@ -173,6 +173,48 @@ def _duration(seconds: float) -> str:
     return format_duration(seconds)
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from cnnstudio.core.project import ProjectError
+    from cnnstudio.training.settings import SettingsError
+    from cnnstudio.training.sweeps.command import prepare_sweep
+    from cnnstudio.training.sweeps.study import StudyError
+    from cnnstudio.training.sweeps.table import format_trials
+
+    options = {"trials": args.trials, "timeout": args.timeout, "name": args.name, "objective": args.objective,
+               "direction": args.direction, "sampler": args.sampler, "pruner": args.pruner, "seed": args.seed}
+    events = None
+    if args.events:
+        from cnnstudio.training.events import EventWriter
+        events = EventWriter(_events_stream())
+    stream = sys.stderr if args.events else sys.stdout
+    try:
+        runner = prepare_sweep(args.project, args.param or (), snapshot=args.snapshot, storage=args.storage,
+                               stream=stream, events=events, quiet=args.quiet or args.events, **options)
+        if args.events:
+            from cnnstudio.training.control import follow_commands
+            follow_commands(runner)
+            result = runner.run()
+        else:
+            from cnnstudio.training.control import ctrl_c_stops
+            with ctrl_c_stops(runner, sys.stdout):
+                result = runner.run()
+    except (ProjectError, SettingsError) as error:  # a SpaceError is a SettingsError
+        raise UserError(str(error)) from None
+    except StudyError as error:
+        print(f"cnnstudio: sweep failed: {error}", file=sys.stderr)
+        return 1
+    experiment = runner.experiment
+    stream.write("\n" + format_trials(result.rows, experiment.space.names, experiment.objective.metric,
+                                      maximize=experiment.objective.maximize))
+    if result.stopped:
+        print(f"Stopped. Carry the study on with the same command (study {experiment.name!r}).", file=sys.stderr)
+        return 130
+    if result.all_failed:
+        print("cnnstudio: every trial of this sweep failed; see the messages above", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from cnnstudio.interop.model_import import ModelImportError, import_model, save_imported
     options = {key: value for key, value in (("input_shape", args.input_shape), ("class_name", args.class_name),
@@ -349,6 +391,38 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--probe-layer", metavar="LAYER", help=argparse.SUPPRESS)
     train.add_argument("--probe-index", type=int, default=0, help=argparse.SUPPRESS)
     train.set_defaults(run=cmd_train)
+
+    sweep = commands.add_parser(
+        "sweep", help="search training settings and layer parameters with Optuna; every trial is a run",
+        description="Run trials of PROJECT with values drawn from a search space (--param, or the project's "
+                    "experiments object), each a normal run in PROJECT.runs/, and keep the study in "
+                    "PROJECT.sweeps.db beside it (or --storage). The same command carries a study on.")
+    sweep.add_argument("project", metavar="PROJECT", help="a .cnnproj file")
+    sweep.add_argument("--trials", type=_positive, metavar="N",
+                       help="how many trials the study should hold (a resumed study runs the rest)")
+    sweep.add_argument("--timeout", type=float, metavar="S", help="start no trial after S seconds")
+    sweep.add_argument("--param", action="append", metavar="NAME=SPEC",
+                       help="a swept setting: lr=1e-4..1e-1:log, batch_size=32,64,128, optimizer=adam,sgd, "
+                            "conv2d_1.filters=8..64:step=8, dense_1.units=32,64, dropout_1.rate=0..0.5, "
+                            "maxpooling2d_1.present=true,false (repeat; replaces the project's space)")
+    sweep.add_argument("--name", metavar="STUDY", help="the study's name (default: the project's, else 'sweep')")
+    sweep.add_argument("--storage", metavar="URL",
+                       help="where the study lives: a file path or sqlite:///PATH, or a database URL shared by "
+                            "several machines (default: PROJECT.sweeps.db)")
+    # the choices of these four are checked (and listed in the message) by the sweep's own settings
+    sweep.add_argument("--objective", metavar="METRIC",
+                       help="the metric to optimise: val_accuracy (default), accuracy, val_loss, loss, test_accuracy "
+                            "or test_loss")
+    sweep.add_argument("--direction", metavar="maximize|minimize",
+                       help="default: maximize accuracies, minimize losses")
+    sweep.add_argument("--sampler", metavar="tpe|random|grid", help="how values are drawn (default tpe)")
+    sweep.add_argument("--pruner", metavar="median|hyperband|none",
+                       help="how hopeless trials are ended after an epoch (default median)")
+    sweep.add_argument("--seed", type=int, metavar="N", help="the sampler's seed")
+    sweep.add_argument("--quiet", action="store_true", help="one line per trial, without its training output")
+    sweep.add_argument("--events", action="store_true", help=argparse.SUPPRESS)
+    sweep.add_argument("--snapshot", metavar="COPY", help=argparse.SUPPRESS)
+    sweep.set_defaults(run=cmd_sweep)
 
     imp = commands.add_parser("import", help="turn an ONNX file, a PyTorch module or a Keras model into a project "
                                              "with its weights")

@@ -59,6 +59,12 @@ def project_to_dict(project: Project) -> dict[str, Any]:
                                f"Store the {key} settings as a dict of plain values.")
         settings[key] = _plain_json(value, key)
         _refuse_unstorable(settings[key], key)
+    if project.experiments is not None:
+        if not isinstance(project.experiments, dict):
+            raise ProjectError(where, "experiments", "experiments must be a dict, not "
+                               f"{type(project.experiments).__name__}", "Store the sweep settings as a dict.")
+        settings["experiments"] = _plain_json(project.experiments, "experiments")
+        _refuse_unstorable(settings["experiments"], "experiments")
     network = {**project.network.to_dict(), "groups": project.network.groups.to_list()}
     _refuse_unstorable(network, "network")
     for index, node in enumerate(network["nodes"]):

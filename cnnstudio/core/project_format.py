@@ -75,3 +75,5 @@ class Project:
     dataset: dict | None = None
     training: dict | None = None
     view: dict = field(default_factory=dict)
+    #: the Experiments view's sweep definition (owned by ``training.sweeps``); written only when set
+    experiments: dict | None = None

@@ -24,7 +24,7 @@ from .network_errors import DuplicateIdError, NameTakenError, NetworkError
 from .project_format import (FORMAT_NAME, FORMAT_VERSION, MIGRATIONS, POSITION_LIMIT, Project, ProjectError)
 from .project_json import json_path
 
-TOP_KEYS = ("format", "version", "name", "description", "network", "dataset", "training", "view")
+TOP_KEYS = ("format", "version", "name", "description", "network", "dataset", "training", "view", "experiments")
 NODE_KEYS = ("id", "type", "name", "params", "position")
 EDGE_KEYS = ("source", "target")
 
@@ -75,7 +75,8 @@ class _Reader:
             raise self.fail("network", 'the "network" field is missing',
                             'Add "network": {"nodes": [], "edges": []}.')
         network = self.network(data["network"])
-        return Project(network, name, description, dataset, training, view)
+        experiments = self.settings(data, "experiments", None)
+        return Project(network, name, description, dataset, training, view, experiments)
 
     def migrate(self, data: dict) -> dict:
         version = data.get("version")

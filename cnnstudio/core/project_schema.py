@@ -45,6 +45,9 @@ def json_schema() -> dict[str, Any]:
             "training": {"type": ["object", "null"],
                          "description": "Training settings (owned by cnnstudio.training)."},
             "view": {"type": "object", "description": "Display settings such as shape order and zoom."},
+            "experiments": {"type": ["object", "null"],
+                            "description": "A sweep's search space, objective and budget (owned by "
+                                           "cnnstudio.training.sweeps)."},
         },
         "$defs": {
             "network": {

@@ -88,7 +88,7 @@ class RunRecord:
 
     folder: Path
     label: str = ""
-    kind: str = "train"                 # train or import
+    kind: str = "train"                 # train, trial (of a sweep) or import
     status: str = RUNNING
     message: str = ""
     created: float = field(default_factory=time.time)
@@ -102,6 +102,7 @@ class RunRecord:
     test: dict[str, float] | None = None
     timing: dict[str, float] = field(default_factory=dict)     # fit_seconds, samples_per_second (training only)
     source: str = ""                    # an import's source file
+    sweep: dict[str, Any] | None = None  # a sweep's trial: study, trial number, the values it tried
     pid: int | None = None
     host: str = ""
 
@@ -211,6 +212,8 @@ def _check_types(record: RunRecord) -> None:
     for name in ("settings", "environment", "dataset", "history", "timing"):
         if not isinstance(getattr(record, name), dict):
             raise ValueError(f"{name} must be an object")
+    if record.sweep is not None and not isinstance(record.sweep, dict):
+        raise ValueError("sweep must be an object")
     if not isinstance(record.classes, list) or not isinstance(record.epochs, list):
         raise ValueError("classes and epochs must be lists")
     record.history = {str(key): [float(v) for v in values] for key, values in record.history.items()}

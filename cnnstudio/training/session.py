@@ -74,6 +74,8 @@ class RunSpec:
     probe_layer: str | None = None      # the layer whose feature maps an event stream shows
     probe_index: int = 0                # which validation sample they are computed for
     seed_chosen: str = "set"            # "set", "random" (drawn for this run) or "from the stopped run"
+    kind: str = "train"                 # the record's kind: "trial" for a sweep's trial
+    sweep: dict[str, Any] | None = None  # a trial's study, number and values, kept in the record
 
 
 @dataclass
@@ -100,13 +102,15 @@ class RunResult:
 
 def plan_run(project_file: str | os.PathLike[str], overrides: Mapping[str, Override] | None = None, *,
              out_dir: str | os.PathLike[str] | None = None, resume: bool | str = False, restart: bool = False,
-             label: str = "", evaluate_test: bool = True) -> RunSpec:
+             label: str = "", evaluate_test: bool = True, project: Project | None = None) -> RunSpec:
     """The run ``python -m cnnstudio train`` would make (see the module docstring).
 
     ``out_dir`` trains into that folder (carrying on from a backup there unless
     ``restart``); ``resume=True`` carries on from the project's newest stopped run
     and ``resume="ID"`` from that run, with the run's own project and settings
-    (overrides still apply on top)."""
+    (overrides still apply on top).  ``project`` trains that project (held in memory,
+    e.g. a sweep's trial) as if it were ``project_file``: its runs folder and its
+    relative dataset paths are still ``project_file``'s."""
     project_file = Path(project_file)
     overrides = dict(overrides or {})
     stopped: runs.RunRecord | None = None
@@ -117,7 +121,7 @@ def plan_run(project_file: str | os.PathLike[str], overrides: Mapping[str, Overr
         where = f"{stopped.folder / runs.RECORD_FILE}"
         folder: Path | None = stopped.folder
     else:
-        project = load_project(project_file)
+        project = project if project is not None else load_project(project_file)
         dataset, training, where = project.dataset, project.training, str(project_file)
         folder = Path(out_dir) if out_dir is not None else None
     settings = resolve_settings(dataset, training, overrides, where=where, base_dir=project_file.parent)
@@ -263,7 +267,8 @@ class TrainingSession:
         if spec.folder is None:
             if spec.project_file is None:
                 raise ValueError("a run needs a folder or a project file to keep it beside")
-            folder = runs.new_run_folder(runs.runs_dir(spec.project_file))
+            folder = runs.new_run_folder(runs.runs_dir(spec.project_file),
+                                         prefix="run" if spec.kind == "train" else spec.kind)
         else:
             folder = spec.folder
             folder.mkdir(parents=True, exist_ok=True)
@@ -274,8 +279,9 @@ class TrainingSession:
                 previous = runs.read_record(folder)
             except runs.RunFolderError:
                 previous = None
-        record = runs.RunRecord(folder, label=spec.label or folder.name, settings=spec.settings.to_json(),
-                                dataset=dict(spec.settings.dataset), environment=self._environment())
+        record = runs.RunRecord(folder, label=spec.label or folder.name, kind=spec.kind,
+                                settings=spec.settings.to_json(), dataset=dict(spec.settings.dataset),
+                                environment=self._environment(), sweep=spec.sweep)
         if previous is not None:
             record.created, record.history, record.epochs = previous.created, previous.history, previous.epochs
         copy = folder / runs.PROJECT_FILE

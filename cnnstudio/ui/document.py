@@ -24,7 +24,7 @@ class NetworkDocument(QObject):
     projectReplaced = Signal()        # a different project (new/open): views rebuild
     fileStateChanged = Signal()       # path or saved state
     readOnlyChanged = Signal(bool)
-    settingsChanged = Signal(str)     # "dataset" or "training": the project's settings objects
+    settingsChanged = Signal(str)     # "dataset", "training" or "experiments": the project's settings objects
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -99,10 +99,10 @@ class NetworkDocument(QObject):
         self.analysisChanged.emit()
         self.fileStateChanged.emit()
 
-    SETTINGS = ("dataset", "training")
+    SETTINGS = ("dataset", "training", "experiments")
 
     def settings(self, key: str) -> dict | None:
-        """The project's ``dataset`` or ``training`` settings object."""
+        """The project's ``dataset``, ``training`` or ``experiments`` settings object."""
         if key not in self.SETTINGS:
             raise KeyError(key)
         return getattr(self._project, key)

@@ -46,6 +46,7 @@ class MainWindow(QMainWindow):
         self.edits = EditActions(self.scene)
         self.training_view = None  # built on first use: it loads pyqtgraph, which the editor does not need
         self.lab_view = None  # built on first use, like the training view
+        self.experiments_view = None  # built on first use (issue 18: sweeps)
         self.lock_banner = QLabel("Training is running: the network is locked for editing. Stop the run to edit.")
         self.lock_banner.setStyleSheet("background: #FB8C00; color: white; padding: 4px 8px; font-weight: bold;")
         self.lock_banner.hide()
@@ -60,6 +61,7 @@ class MainWindow(QMainWindow):
         self.central_tabs.addTab(design, "Design")
         self.central_tabs.addTab(QWidget(), "Train")
         self.central_tabs.addTab(QWidget(), "Lab")
+        self.central_tabs.addTab(QWidget(), "Experiments")
         self.central_tabs.currentChanged.connect(self._on_central_tab)
         self.setCentralWidget(self.central_tabs)
         self.files = ProjectFiles(self, autosave_folder or config_dir() / "autosave")
@@ -275,6 +277,8 @@ class MainWindow(QMainWindow):
             self.show_training()
         elif index == 2:
             self.show_lab()
+        elif index == 3:
+            self.show_experiments()
 
     def show_training(self):
         """The training view, built the first time it is shown."""
@@ -300,6 +304,16 @@ class MainWindow(QMainWindow):
         if page is not None:
             self.lab_view.show_page(page)
         return self.lab_view
+
+    def show_experiments(self):
+        """The Experiments tab (sweeps), built the first time it is shown."""
+        if self.experiments_view is None:
+            from .experiments.view import ExperimentsView
+            self.experiments_view = ExperimentsView(self.document, self.prompter, lambda: self.training_view,
+                                                    self.show_training)
+            self.workspace.replace_page(3, self.experiments_view, "Experiments")
+        self.central_tabs.setCurrentIndex(3)
+        return self.experiments_view
 
     @property
     def training_running(self) -> bool:
@@ -451,6 +465,8 @@ class MainWindow(QMainWindow):
             self.training_view.wait_for_background()
         if self.lab_view is not None:
             self.lab_view.shutdown()
+        if self.experiments_view is not None:
+            self.experiments_view.shutdown()
         self.workspace.show_editor()  # the remembered layout is the editor's, with its docks
         settings = app_settings()
         settings.setValue("geometry", self.saveGeometry())

@@ -1,0 +1,1 @@
+"""The Experiments tab: sweeps defined, run in a child process, compared and applied (issue 18)."""
