@@ -356,7 +356,7 @@ class TrainingSession:
         if spec.resume:
             self._say(f"Carrying on from the backup in {record.folder / runs.BACKUP_DIR}")
         fit_started = time.perf_counter()
-        history = trainer.fit(train.x, train.y,
+        history = trainer.fit(train.x, train.y, verbose=0,  # the session's own ProgbarLogger, or none
                               validation_data=(validation.x, validation.y) if validation is not None else None)
         fit_seconds = time.perf_counter() - fit_started
         status = runs.STOPPED if trainer.interrupted else runs.FINISHED
@@ -452,7 +452,7 @@ class TrainingSession:
         import io
 
         count = min(len(data), MAX_KEPT_SAMPLES)
-        probabilities = trainer.predict(data.x[:count]).astype(np.float32)
+        probabilities = trainer.predict(data.x[:count], verbose=0).astype(np.float32)
         pixels = np.clip(np.round(data.x[:count] * 255.0), 0, 255).astype(np.uint8)
         buffer = io.BytesIO()
         np.savez_compressed(buffer, x=pixels, y=data.y[:count], probabilities=probabilities,
@@ -469,7 +469,7 @@ class TrainingSession:
         except (DatasetError, SettingsError, OSError) as error:  # an image folder or .npz may have no test split
             self._say(f"No test set to evaluate ({error})")
             return None
-        metrics = trainer.evaluate(test.x, test.y)
+        metrics = trainer.evaluate(test.x, test.y, verbose=0)
         self._say(f"Test: {', '.join(f'{key} {value:.4f}' for key, value in metrics.items())} "
                   f"({len(test):,} samples)")
         return metrics
