@@ -98,17 +98,20 @@ class RunResult:
 
 # ============================================================================ planning
 
-def plan_run(project_file: str | os.PathLike[str], overrides: Mapping[str, Override] | None = None, *,
+def plan_run(project_file: str | os.PathLike[str], overrides: Mapping[str, Any] | None = None, *,
              out_dir: str | os.PathLike[str] | None = None, resume: bool | str = False, restart: bool = False,
              label: str = "", evaluate_test: bool = True) -> RunSpec:
     """The run ``python -m cnnstudio train`` would make (see the module docstring).
 
-    ``out_dir`` trains into that folder (carrying on from a backup there unless
-    ``restart``); ``resume=True`` carries on from the project's newest stopped run
-    and ``resume="ID"`` from that run, with the run's own project and settings
-    (overrides still apply on top)."""
+    ``overrides`` maps setting names (``epochs``, ``learning_rate``, ``subset``...;
+    ``settings.FLAGS`` lists them) to ``Override``s, or to plain values, which
+    messages then name by the setting's name.  ``out_dir`` trains into that folder
+    (carrying on from a backup there unless ``restart``); ``resume=True`` carries on
+    from the project's newest stopped run and ``resume="ID"`` from that run, with
+    the run's own project and settings (overrides still apply on top)."""
     project_file = Path(project_file)
-    overrides = dict(overrides or {})
+    overrides = {name: value if isinstance(value, Override) else Override(value, name)
+                 for name, value in (overrides or {}).items()}
     stopped: runs.RunRecord | None = None
     if resume:
         stopped = _stopped_run(project_file, resume)
