@@ -12,18 +12,17 @@ import atexit
 import os
 import signal
 import sys
-from pathlib import Path
 
 DONE, FAILED, BAD_INPUT, INTERRUPTED = 0, 1, 2, 130
 EXIT_CODES = ("exit codes: 0 done, 1 failed, 2 bad input (one line on standard error, no traceback), "
               "130 interrupted (Ctrl+C)")
 
 
-def program_name(argv0: str | None = None) -> str:
+def program_name() -> str:
     """How the user started us, for usage lines and the commands we suggest:
     ``python -m cnnstudio``, or the installed ``cnnstudio`` command."""
-    name = Path(argv0 if argv0 is not None else (sys.argv[0] if sys.argv else "")).name
-    return "python -m cnnstudio" if name == "__main__.py" else "cnnstudio"
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return "python -m cnnstudio" if spec is not None and spec.name == "cnnstudio.__main__" else "cnnstudio"
 
 
 class HelpFormatter(argparse.HelpFormatter):
