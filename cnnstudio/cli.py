@@ -265,8 +265,8 @@ def _positive(text: str) -> int:
     return value
 
 
-def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog or program_name(), formatter_class=HelpFormatter,
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=program_name(), formatter_class=HelpFormatter,
                                      description="CNN Studio from the command line: summarise, train, export and "
                                                  "import networks. `COMMAND --help` tells more about each.",
                                      epilog=EXIT_CODES)

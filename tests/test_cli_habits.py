@@ -19,31 +19,13 @@ from cnnstudio.cli import build_parser, main
 from cnnstudio.console import EXIT_CODES, HelpFormatter
 from cnnstudio.core import sequential
 from cnnstudio.core.project import Project, save_project
-
-ROOT = Path(__file__).resolve().parents[1]
-LECTURE = ROOT / "projects" / "lecture_mnist.cnnproj"
-
-
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
+from test_cli import LECTURE, ROOT, press_ctrl_c_at_batch_2, run, small_mnist_project as small_project
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
     (choices,) = [action.choices for action in build_parser()._actions
                   if isinstance(action, argparse._SubParsersAction)]
     return dict(choices)
-
-
-def small_project(tmp_path: Path, **training) -> Path:
-    network = sequential([("Input", {"shape": [1, 28, 28]}),
-                          ("Conv2D", {"filters": 4, "kernel_size": 3, "strides": 2, "activation": "relu"}),
-                          ("Flatten", {}), ("Dense", {"units": 10, "activation": "softmax"})])
-    path = tmp_path / "small.cnnproj"
-    save_project(Project(network, name="small", dataset={"name": "mnist", "num_classes": 10},
-                         training={"epochs": 1, "seed": 0, **training}), path)
-    return path
 
 
 # ---------------------------------------------------------------------- version and help
@@ -138,23 +120,13 @@ def test_a_short_run_says_each_thing_once_with_numbers_that_read_right(tmp_path,
 
 
 def test_a_stopped_run_into_a_folder_gives_the_command_that_carries_it_on(tmp_path, capsys, monkeypatch):
-    from cnnstudio.training import callback_settings
-    from cnnstudio.training.callbacks import LambdaCallback
-    real = callback_settings.make_callbacks
-
-    def ctrl_c_at_batch_2(*args, **kwargs):
-        def press(batch, logs):
-            if batch == 1:
-                signal.raise_signal(signal.SIGINT)
-        return [*real(*args, **kwargs), LambdaCallback(on_train_batch_end=press)]
-
-    monkeypatch.setattr(callback_settings, "make_callbacks", ctrl_c_at_batch_2)
+    press_ctrl_c_at_batch_2(monkeypatch)
     project, folder = small_project(tmp_path), tmp_path / "my run"
     code, out, err = run(capsys, "train", project, "--subset", 200, "--batch-size", 32, "--out", folder, "--restart")
     assert code == 130 and out.count("Stopped at epoch 1, batch 2") == 1
     assert err == f"Carry on with: cnnstudio train {project} --subset 200 --batch-size 32 --out '{folder}'\n"
 
-    monkeypatch.setattr(callback_settings, "make_callbacks", real)
+    monkeypatch.undo()
     code, out, err = run(capsys, "train", project, "--subset", 200, "--batch-size", 32, "--out", folder)
     assert code == 0 and "Carrying on from the backup" in out, err
 
@@ -191,3 +163,9 @@ def test_ctrl_c_stops_cleanly_and_a_second_one_after_the_stop_still_exits_130(tm
     assert process.returncode == 130, output
     assert "Stopping after this batch" in output and output.count("Carry on with: python -m cnnstudio train ") == 1
     assert "Traceback" not in output and "KeyboardInterrupt" not in output
+
+
+@pytest.mark.parametrize("flag", ["--learning-rate", "--lr"])
+def test_the_learning_rate_has_the_project_files_name_and_the_short_one(tmp_path, capsys, flag):
+    code, _, err = run(capsys, "train", small_project(tmp_path), flag, "-1")
+    assert code == 2 and err == f"cnnstudio: error: {flag}: must be > 0, not -1\n"
