@@ -6,7 +6,7 @@
 #      weights.safetensors (no safetensors package) says exactly what to install;
 #   2. + the wheel (and the dependencies it declares, no test extras): cnnstudio --version,
 #      summary of a bundled example, a short train on the built-in MNIST, export to ONNX,
-#      TorchScript and safetensors, a screenshot of the window; the training script then
+#      TorchScript, safetensors and Keras, a screenshot of the window; the training script then
 #      finds the installed studio's MNIST and reads .safetensors weights.
 #
 # Usage: .ci/fresh_install.sh PYTHON   (PYTHON: an environment with this checkout installed and the
@@ -113,6 +113,11 @@ for target in lecture.onnx lecture.pt lecture.safetensors; do
     "$bin/cnnstudio" export lecture_mnist.cnnproj --weights "$weights" --format "$format" -o "$target"
     [ -s "$target" ] || fail "export --format $format wrote nothing"
 done
+
+step "installed: export Keras code with its weights (h5py comes with the plain install)"
+"$bin/cnnstudio" export lecture_mnist.cnnproj --weights "$weights" --format keras -o keras_net.py | tee keras.log
+expect "keras_net.weights.h5" keras.log
+[ -s keras_net.weights.h5 ] || fail "no Keras weights file"
 
 step "installed: the window renders (offscreen screenshot)"
 "$bin/cnnstudio" screenshot lecture_mnist.cnnproj -o window.png --size 1200x800 >/dev/null
