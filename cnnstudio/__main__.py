@@ -1,5 +1,5 @@
 """Entry point for ``python -m cnnstudio``."""
 
-from cnnstudio.cli import main
+from cnnstudio.cli import console_main
 
-raise SystemExit(main())
+raise SystemExit(console_main())

@@ -1,15 +1,21 @@
-"""``python -m cnnstudio``: the studio's work without the window.
+"""``cnnstudio`` (or ``python -m cnnstudio``): the studio's work without the window.
 
-Exit codes: 0 done, 2 bad input (one line on stderr, no traceback), 1 failure.
+Exit codes (``console.EXIT_CODES``, also in ``--help``): 0 done, 1 failed, 2 bad input (one
+line on stderr, no traceback), 130 interrupted (Ctrl+C).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Sequence
+
+from cnnstudio import __version__
+from cnnstudio.console import (BAD_INPUT, EXIT_CODES, FAILED, INTERRUPTED, HelpFormatter, exit_on_late_interrupt,
+                               program_name)
 
 
 class UserError(Exception):
@@ -42,16 +48,17 @@ def _check_output(path: str, force: bool) -> Path:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from cnnstudio.core.analysis import analyze
+    from cnnstudio.core.analysis import analyze, training_optimizer
     from cnnstudio.core.summary import format_summary, summary_json
     project = _load(args.project)
     analysis = analyze(project.network, num_classes=_num_classes(project))
     if args.style == "keras":
         return _keras_summary(args, project, analysis)
+    optimizer = training_optimizer(project.training)  # the memory of training with the project's optimizer
     if args.json:
-        print(json.dumps(summary_json(project.network, analysis, args.batch_size), indent=2))
+        print(json.dumps(summary_json(project.network, analysis, args.batch_size, optimizer), indent=2))
     else:
-        sys.stdout.write(format_summary(project.network, analysis, args.order, args.batch_size))
+        sys.stdout.write(format_summary(project.network, analysis, args.order, args.batch_size, optimizer))
     return 0
 
 
@@ -75,11 +82,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     from cnnstudio.training.export import code_weights_path, export_model
     from cnnstudio.training.export_errors import ExportError
+    companion = None  # the weights file a code export writes beside its script
     if args.format == "code":
-        _check_output(str(code_weights_path(target)), args.force)
+        companion = _check_output(str(code_weights_path(target)), args.force)
     if args.format == "keras" and args.weights is not None:
         from cnnstudio.interop.keras_export import keras_weights_path
-        _check_output(str(keras_weights_path(target)), args.force)
+        companion = _check_output(str(keras_weights_path(target)), args.force)
     if args.weights is not None and not Path(args.weights).is_file():
         raise UserError(f"{args.weights}: the weights file does not exist")
     with warnings.catch_warnings(record=True) as notes:
@@ -89,12 +97,12 @@ def cmd_export(args: argparse.Namespace) -> int:
                                    class_name=args.class_name, title=project.name or None)
         except ExportError as error:
             print(f"cnnstudio: export failed: {error}", file=sys.stderr)
-            return 1
+            return FAILED
         except ValueError as error:  # a network with problems, weights that do not fit, a bad name
             raise UserError(f"{args.project}: cannot export: {error}") from None
     for note in notes:
         print(f"note: {note.message}", file=sys.stderr)
-    print(f"wrote {written}")
+    print(f"wrote {written}" + (f" and {companion}" if companion is not None and companion.is_file() else ""))
     return 0
 
 
@@ -121,14 +129,20 @@ def cmd_train(args: argparse.Namespace) -> int:
              "epochs": args.epochs, "batch_size": args.batch_size, "optimizer": args.optimizer,
              "learning_rate": args.lr, "device": args.device, "seed": args.seed, "precision": args.precision,
              "threads": args.threads, "deterministic": True if args.deterministic else None}
-    overrides = {name: Override(value, FLAGS[name]) for name, value in given.items() if value is not None}
+    flags = {**FLAGS, "learning_rate": _spelled(args.argv, "--lr", FLAGS["learning_rate"])}
+    overrides = {name: Override(value, flags[name]) for name, value in given.items() if value is not None}
     try:
         return _train(args, overrides)
     except (ProjectError, SettingsError, DatasetError, DataMismatchError, NotEnoughMemoryError) as error:
         raise UserError(str(error)) from None
     except TrainingError as error:
         print(f"cnnstudio: training failed: {error}", file=sys.stderr)
-        return 1
+        return FAILED
+
+
+def _spelled(argv: Sequence[str], alias: str, name: str) -> str:
+    """The spelling of a flag the user typed (``--lr`` or ``--learning-rate``), for messages."""
+    return alias if any(word == alias or word.startswith(alias + "=") for word in argv) else name
 
 
 def _train(args: argparse.Namespace, overrides: dict) -> int:
@@ -148,13 +162,23 @@ def _train(args: argparse.Namespace, overrides: dict) -> int:
     session = TrainingSession(spec, stream=sys.stdout)
     with ctrl_c_stops(session, sys.stdout):
         result = session.run()
-    if result.interrupted:
-        print(f"Stopped: {result.record.message}. Carry on with: python -m cnnstudio train {args.project} "
-              f"--resume {result.record.id}", file=sys.stderr)
-        return 130
+    if result.interrupted:  # the progress bar said where it stopped
+        print(f"Carry on with: {_resume_command(args, result.folder)}", file=sys.stderr)
+        return INTERRUPTED
     names = " and ".join(path.name for path in result.weights)
     print(f"Finished in {_duration(result.seconds)}. Weights: {names} in {result.folder}")
     return 0
+
+
+def _resume_command(args: argparse.Namespace, folder: Path) -> str:
+    """The command that carries on a stopped run: ``--resume ID`` for a run kept beside the
+    project, the same ``--out DIR`` for a run trained into a folder of the user's choice."""
+    from cnnstudio.training.run_folder import runs_dir
+    if folder.parent == runs_dir(Path(args.project)).resolve():
+        words = ["train", args.project, "--resume", folder.name]  # the run keeps its own settings
+    else:  # the backup in DIR carries on when the same settings train into DIR again
+        words = [word for word in args.argv if word != "--restart"]
+    return " ".join([args.prog_name, shlex.join(words)])
 
 
 def _events_stream():
@@ -320,38 +344,51 @@ def _positive(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m cnnstudio",
-                                     description="CNN Studio from the command line.")
+    parser = argparse.ArgumentParser(prog=program_name(), formatter_class=HelpFormatter,
+                                     description="CNN Studio from the command line: summarise, train, export and "
+                                                 "import networks. `COMMAND --help` tells more about each.",
+                                     epilog=EXIT_CODES)
+    parser.add_argument("--version", action="version", version=f"CNN Studio {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    summary = commands.add_parser("summary", help="print the layer table, totals and receptive field")
+    def command(name: str, help_text: str, **options) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help_text, description=options.pop("description", help_text),
+                                   epilog=EXIT_CODES, formatter_class=HelpFormatter, **options)
+
+    summary = command("summary", "print the layer table, totals and receptive field")
     summary.add_argument("project", metavar="PROJECT", help="a .cnnproj file")
     summary.add_argument("--json", action="store_true", help="machine-readable output (PyTorch shape order)")
     summary.add_argument("--order", choices=("torch", "keras"), default="torch",
                          help="shape order: torch (C, H, W) or keras (H, W, C)")
-    summary.add_argument("--batch-size", type=_positive, default=1, help="batch size for the memory figures")
+    summary.add_argument("--batch-size", type=_positive, default=1, metavar="N",
+                         help="batch size for the memory figures (training counts the project's optimizer)")
     summary.add_argument("--style", choices=("studio", "keras"), default="studio",
                          help="keras: the table exactly as Keras's model.summary() prints the Keras export")
     summary.set_defaults(run=cmd_summary)
 
-    export = commands.add_parser("export", help="write the network in another format")
+    export = command("export", "write the network in another format")
     export.add_argument("project", metavar="PROJECT", help="a .cnnproj file")
     export.add_argument("--format", required=True,
                         choices=("code", "torchscript", "onnx", "state_dict", "safetensors", "train-script", "keras"),
-                        help="code: a standalone PyTorch module; torchscript/onnx/state_dict/safetensors: the "
-                             "model with --weights; train-script: a plain PyTorch training script (torchrun-ready); "
-                             "keras: a Keras 3 script (with --weights, a .weights.h5 beside it)")
-    export.add_argument("--weights", metavar="FILE", help="trained weights (.pt state_dict or .safetensors)")
+                        help="code: a standalone PyTorch module (with --weights, a .weights.pt beside it); "
+                             "torchscript/onnx/state_dict/safetensors: the model with --weights; train-script: a "
+                             "plain PyTorch training script (torchrun-ready); keras: a Keras 3 script (with "
+                             "--weights, a .weights.h5 beside it)")
+    export.add_argument("--weights", metavar="FILE",
+                        help="trained weights (.pt state_dict or .safetensors), such as a run's weights.pt "
+                             "(default: none, freshly initialised weights)")
     export.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write")
-    export.add_argument("--class-name", default="Net", help="name of the generated class")
-    export.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    export.add_argument("--class-name", default="Net", metavar="NAME", help="name of the generated class")
+    export.add_argument("--force", action="store_true", help="replace FILE (and the weights beside it) if it exists")
     export.set_defaults(run=cmd_export)
 
-    train = commands.add_parser(
-        "train", help="train a project's network (progress bar, CSV log, checkpoints, a run folder)",
+    train = command(
+        "train", "train a project's network (progress bar, CSV log, checkpoints, a run folder)",
         description="Train PROJECT's network with the settings stored in the project (the studio's Train tab); "
                     "each option overrides one of them for this run. The run is kept in PROJECT.runs/<run id>/ "
-                    "(settings used, log.csv, weights, checkpoints), where the studio lists it too.")
+                    "(settings used, log.csv, weights, checkpoints), where the studio lists it too. The first "
+                    "Ctrl+C stops after the current batch and keeps a backup to carry on from; a second one "
+                    "stops at once.")
     train.add_argument("project", metavar="PROJECT", help="a .cnnproj file")
     train.add_argument("--dataset", metavar="NAME|PATH",
                        help="mnist (built in), or a folder/file: IDX files, CIFAR-10 batches, class folders, .npz "
@@ -365,12 +402,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="samples per batch (default: the project's, else 64)")
     train.add_argument("--optimizer", choices=("sgd", "adam", "adamw", "rmsprop"),
                        help="the optimizer (default: the project's, else rmsprop as in the lecture)")
-    train.add_argument("--lr", "--learning-rate", dest="lr", type=float, metavar="X",
+    train.add_argument("--learning-rate", "--lr", dest="lr", type=float, metavar="X",
                        help="learning rate (default: the project's, else the optimizer's Keras default)")
     train.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"),
                        help="where to train (default: the project's, else auto: CUDA, then MPS, then CPU)")
     train.add_argument("--precision", choices=("float32", "float16", "bfloat16"),
-                       help="float16/bfloat16 run the forward pass in mixed precision (default: float32)")
+                       help="float16/bfloat16 run the forward pass in mixed precision (default: the project's, "
+                            "else float32)")
     train.add_argument("--seed", type=int, metavar="N",
                        help="seed for weights, shuffling and the data split (default: the project's, else "
                             "random and recorded in the run)")
@@ -379,12 +417,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--threads", metavar="auto|N",
                        help="CPU threads: auto measures and follows the fastest (default: the project's, else auto)")
     train.add_argument("--out", metavar="DIR",
-                       help="train into this folder instead of a new one in PROJECT.runs/ (a backup there "
-                            "carries on)")
+                       help="train into this folder, carrying on from a backup there (default: a new folder in "
+                            "PROJECT.runs/)")
     train.add_argument("--resume", nargs="?", const=True, metavar="RUN",
-                       help="carry on the project's newest stopped run (or the run named RUN) with its settings")
+                       help="carry on the project's newest stopped run, or the run named RUN, with its settings "
+                            "(default: start a new run)")
     train.add_argument("--restart", action="store_true", help="with --out: ignore a backup there and start afresh")
-    train.add_argument("--label", metavar="TEXT", help="a name for the run in the studio's list")
+    train.add_argument("--label", metavar="TEXT", help="a name for the run in the studio's list (default: its id)")
     train.add_argument("--events", action="store_true",
                        help="write progress as JSON lines on standard output and read stop/pause/resume "
                             "commands on standard input (how the studio runs training)")
@@ -392,19 +431,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--probe-index", type=int, default=0, help=argparse.SUPPRESS)
     train.set_defaults(run=cmd_train)
 
-    sweep = commands.add_parser(
-        "sweep", help="search training settings and layer parameters with Optuna; every trial is a run",
+    sweep = command(
+        "sweep", "search training settings and layer parameters with Optuna; every trial is a run",
         description="Run trials of PROJECT with values drawn from a search space (--param, or the project's "
                     "experiments object), each a normal run in PROJECT.runs/, and keep the study in "
                     "PROJECT.sweeps.db beside it (or --storage). The same command carries a study on.")
     sweep.add_argument("project", metavar="PROJECT", help="a .cnnproj file")
     sweep.add_argument("--trials", type=_positive, metavar="N",
-                       help="how many trials the study should hold (a resumed study runs the rest)")
-    sweep.add_argument("--timeout", type=float, metavar="S", help="start no trial after S seconds")
+                       help="how many trials the study should hold; a resumed study runs the rest "
+                            "(default: the project's experiments, else 10)")
+    sweep.add_argument("--timeout", type=float, metavar="S", help="start no trial after S seconds (default: no limit)")
     sweep.add_argument("--param", action="append", metavar="NAME=SPEC",
                        help="a swept setting: lr=1e-4..1e-1:log, batch_size=32,64,128, optimizer=adam,sgd, "
                             "conv2d_1.filters=8..64:step=8, dense_1.units=32,64, dropout_1.rate=0..0.5, "
-                            "maxpooling2d_1.present=true,false (repeat; replaces the project's space)")
+                            "maxpooling2d_1.present=true,false (repeat; replaces the project's space; "
+                            "default: the project's experiments space)")
     sweep.add_argument("--name", metavar="STUDY", help="the study's name (default: the project's, else 'sweep')")
     sweep.add_argument("--storage", metavar="URL",
                        help="where the study lives: a file path or sqlite:///PATH, or a database URL shared by "
@@ -418,41 +459,47 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--sampler", metavar="tpe|random|grid", help="how values are drawn (default tpe)")
     sweep.add_argument("--pruner", metavar="median|hyperband|none",
                        help="how hopeless trials are ended after an epoch (default median)")
-    sweep.add_argument("--seed", type=int, metavar="N", help="the sampler's seed")
+    sweep.add_argument("--seed", type=int, metavar="N", help="the sampler's seed (default: the project's experiments, else a random one)")
     sweep.add_argument("--quiet", action="store_true", help="one line per trial, without its training output")
     sweep.add_argument("--events", action="store_true", help=argparse.SUPPRESS)
     sweep.add_argument("--snapshot", metavar="COPY", help=argparse.SUPPRESS)
     sweep.set_defaults(run=cmd_sweep)
 
-    imp = commands.add_parser("import", help="turn an ONNX file, a PyTorch module or a Keras model into a project "
-                                             "with its weights")
+    imp = command("import", "turn an ONNX file, a PyTorch module or a Keras model into a project with its weights")
     imp.add_argument("model", metavar="MODEL", help="a .onnx, .py (PyTorch module) or .keras file")
     imp.add_argument("-o", "--output", required=True, metavar="PROJECT.cnnproj", help="the project to write")
     imp.add_argument("--input-shape", type=_shape, metavar="C,H,W",
-                     help="input size without the batch axis (needed for PyTorch modules)")
-    imp.add_argument("--class", dest="class_name", metavar="NAME", help="the nn.Module class in a .py file")
-    imp.add_argument("--class-args", metavar="JSON", help="constructor arguments as a JSON object or list")
-    imp.add_argument("--weights", metavar="FILE", help="a state_dict (.pt or .safetensors) for a PyTorch module")
+                     help="input size without the batch axis, needed for PyTorch modules (default: read from "
+                          "the model)")
+    imp.add_argument("--class", dest="class_name", metavar="NAME",
+                     help="the nn.Module class in a .py file (default: the only one it defines)")
+    imp.add_argument("--class-args", metavar="JSON",
+                     help="constructor arguments as a JSON object or list (default: none)")
+    imp.add_argument("--weights", metavar="FILE",
+                     help="a state_dict (.pt or .safetensors) for a PyTorch module (default: its initial weights)")
     imp.add_argument("--force", action="store_true", help="replace PROJECT if it exists")
     imp.set_defaults(run=cmd_import)
 
-    shot = commands.add_parser("screenshot", help="render the main window with a project open to a PNG")
+    shot = command("screenshot", "render the main window with a project open to a PNG")
     shot.add_argument("project", metavar="PROJECT", nargs="?", help="a .cnnproj file (empty canvas if left out)")
     shot.add_argument("-o", "--output", required=True, metavar="OUT.png", help="the PNG to write")
-    shot.add_argument("--size", type=_size, default=(1600, 1000), metavar="WxH", help="window size (1600x1000)")
-    shot.add_argument("--select", metavar="LAYER", help="select this layer so the inspector shows it")
+    shot.add_argument("--size", type=_size, default=(1600, 1000), metavar="WxH",
+                      help="window size (default: 1600x1000)")
+    shot.add_argument("--select", metavar="LAYER",
+                      help="select this layer so the inspector shows it (default: no selection)")
     lab_views = tuple(f"lab-{page}" for page in ("filters", "convolution", "pooling", "receptive-field", "im2col",
                                                  "memory", "learned"))
     shot.add_argument("--view", choices=("editor", "training", *lab_views), default="editor",
                       help="training: train for --train-steps batches first, then show the training view; "
                            "lab-PAGE: show that page of the Lab tab")
-    shot.add_argument("--train-steps", type=_positive, default=40, metavar="N")
+    shot.add_argument("--train-steps", type=_positive, default=40, metavar="N",
+                      help="batches to train before --view training shows")
     shot.set_defaults(run=cmd_screenshot)
 
-    listing = commands.add_parser("templates", help="list the classic architectures `new` can start from")
+    listing = command("templates", "list the classic architectures `new` can start from")
     listing.set_defaults(run=cmd_templates)
 
-    new = commands.add_parser("new", help="write a new project from a template (LeNet-5, VGG, ResNet, ...)")
+    new = command("new", "write a new project from a template (LeNet-5, VGG, ResNet, ...)")
     new.add_argument("--template", required=True, metavar="NAME", help="a name from `templates`, e.g. resnet50")
     new.add_argument("--input", type=_shape, metavar="C,H,W", help="input size (default: the template's own)")
     new.add_argument("--classes", type=_positive, metavar="N", help="number of classes (default: the template's)")
@@ -460,23 +507,39 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--force", action="store_true", help="replace PROJECT if it exists")
     new.set_defaults(run=cmd_new)
 
-    schema = commands.add_parser("schema", help="print or write the JSON Schema of .cnnproj files")
-    schema.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of printing")
+    schema = command("schema", "print or write the JSON Schema of .cnnproj files")
+    schema.add_argument("-o", "--output", metavar="FILE",
+                        help="write to FILE (default: print it on standard output)")
     schema.set_defaults(run=cmd_schema)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command; returns the exit code (see ``console.EXIT_CODES``)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.prog_name, args.argv = parser.prog, argv
     try:
         return args.run(args)
     except UserError as error:
         print(f"cnnstudio: error: {error}", file=sys.stderr)
-        return 2
+        return BAD_INPUT
     except KeyboardInterrupt:
         print("cnnstudio: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
+
+
+def console_main() -> int:
+    """The ``cnnstudio`` command and ``python -m cnnstudio``: ``main`` as a process, where a
+    Ctrl+C at any moment, even after the command is done, ends with exit code 130."""
+    try:
+        code = main()
+    except KeyboardInterrupt:  # between main's own handler and here
+        code = INTERRUPTED
+    exit_on_late_interrupt()
+    return code
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(console_main())

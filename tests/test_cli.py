@@ -214,8 +214,8 @@ def test_train_with_a_dataset_that_does_not_fit_is_a_user_error(tmp_path, capsys
     assert code == 2 and "input_1" in err and "[1, 28, 28]" in err
 
 
-def test_train_without_out_keeps_the_run_beside_the_project_and_resumes_it(tmp_path, capsys):
-    project = small_mnist_project(tmp_path)
+def press_ctrl_c_at_batch_2(monkeypatch) -> None:
+    """Make training press Ctrl+C (a real SIGINT) after its second batch, until ``monkeypatch.undo()``."""
     import signal
     from cnnstudio.training import callback_settings
     from cnnstudio.training.callbacks import LambdaCallback
@@ -227,11 +227,14 @@ def test_train_without_out_keeps_the_run_beside_the_project_and_resumes_it(tmp_p
                 signal.raise_signal(signal.SIGINT)
         return [*real(*args, **kwargs), LambdaCallback(on_train_batch_end=press)]
 
-    callback_settings.make_callbacks = ctrl_c_at_batch_2
-    try:
-        code, out, err = run(capsys, "train", project, "--subset", 400, "--batch-size", 32, "--epochs", 2)
-    finally:
-        callback_settings.make_callbacks = real
+    monkeypatch.setattr(callback_settings, "make_callbacks", ctrl_c_at_batch_2)
+
+
+def test_train_without_out_keeps_the_run_beside_the_project_and_resumes_it(tmp_path, capsys, monkeypatch):
+    project = small_mnist_project(tmp_path)
+    press_ctrl_c_at_batch_2(monkeypatch)
+    code, out, err = run(capsys, "train", project, "--subset", 400, "--batch-size", 32, "--epochs", 2)
+    monkeypatch.undo()
     assert code == 130 and "Stopping after this batch" in out
     assert err.count("--resume") == 1  # the advice is given once
     (folder,) = (tmp_path / "small.runs").iterdir()

@@ -2,9 +2,12 @@
 its analysis and its files.  Importing it never imports torch or Qt."""
 
 from .analysis import Analysis, NodeAnalysis, analyze
+from .build import BuildError, build_model
 from .diagnostics import Diagnostic
 from .layers import CATALOG, FAMILIES, spec_for
 from .network import Network, NetworkError, sequential
+from .project import Project, ProjectError, load_project, save_project
 
-__all__ = ["Analysis", "CATALOG", "Diagnostic", "FAMILIES", "Network", "NetworkError", "NodeAnalysis",
-           "analyze", "sequential", "spec_for"]
+__all__ = ["Analysis", "BuildError", "CATALOG", "Diagnostic", "FAMILIES", "Network", "NetworkError", "NodeAnalysis",
+           "Project", "ProjectError", "analyze", "build_model", "load_project", "save_project", "sequential",
+           "spec_for"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .analysis import Analysis
+from .analysis import DEFAULT_OPTIMIZER, OPTIMIZER_TITLES, Analysis
 from .layers.base import format_shape
 from .network import Network
 
@@ -84,8 +84,10 @@ def receptive_field_line(analysis: Analysis) -> str | None:
             f"({share:.1%} of the {spatial} input)")
 
 
-def format_summary(network: Network, analysis: Analysis, order: str = "torch", batch_size: int = 1) -> str:
-    """The text table the CLI prints."""
+def format_summary(network: Network, analysis: Analysis, order: str = "torch", batch_size: int = 1,
+                   optimizer: str = DEFAULT_OPTIMIZER) -> str:
+    """The text table the CLI prints; the training memory counts ``optimizer``'s state (an
+    ``OPTIMIZER_SLOTS`` key: ``analysis.training_optimizer(project.training)``)."""
     rows = summary_rows(network, analysis)
     chain = is_chain(analysis)
     headers = ["Layer (type)", "Output Shape", "Param #"] + ([] if chain else ["Connected to"])
@@ -109,9 +111,10 @@ def format_summary(network: Network, analysis: Analysis, order: str = "torch", b
     out.append(f"Multiply-accumulates (MACs) per sample: {analysis.macs:,} ({human_count(analysis.macs)})")
     for precision in ("float32", "float16"):
         inference = analysis.memory(batch_size, precision, training=False)
-        training = analysis.memory(batch_size, precision, training=True)
+        training = analysis.memory(batch_size, precision, training=True, optimizer=optimizer)
         out.append(f"Memory {precision}, batch {batch_size}: weights {human_bytes(inference.weights)}, "
-                   f"inference {human_bytes(inference.total)}, training with Adam {human_bytes(training.total)}")
+                   f"inference {human_bytes(inference.total)}, training with {OPTIMIZER_TITLES[optimizer]} "
+                   f"{human_bytes(training.total)}")
     field_line = receptive_field_line(analysis)
     if field_line:
         out.append(field_line)
@@ -122,8 +125,10 @@ def format_summary(network: Network, analysis: Analysis, order: str = "torch", b
     return "\n".join(out) + "\n"
 
 
-def summary_json(network: Network, analysis: Analysis, batch_size: int = 1) -> dict[str, Any]:
-    """Machine-readable summary; shapes in PyTorch order without the batch axis."""
+def summary_json(network: Network, analysis: Analysis, batch_size: int = 1,
+                 optimizer: str = DEFAULT_OPTIMIZER) -> dict[str, Any]:
+    """Machine-readable summary; shapes in PyTorch order without the batch axis; the training
+    memory counts ``optimizer``'s state, named in ``"training_optimizer"``."""
     layers = [{
         "name": r.name, "path": r.path, "type": r.type,
         "output_shape": list(r.output_shape) if r.output_shape else None,
@@ -133,7 +138,7 @@ def summary_json(network: Network, analysis: Analysis, batch_size: int = 1) -> d
     memory = {precision: {
         "weights_bytes": analysis.memory(batch_size, precision).weights,
         "inference_bytes": analysis.memory(batch_size, precision, training=False).total,
-        "training_bytes": analysis.memory(batch_size, precision, training=True).total,
+        "training_bytes": analysis.memory(batch_size, precision, training=True, optimizer=optimizer).total,
     } for precision in ("float32", "float16")}
     result: dict[str, Any] = {
         "layers": layers,
@@ -143,6 +148,7 @@ def summary_json(network: Network, analysis: Analysis, batch_size: int = 1) -> d
         "macs": analysis.macs,
         "batch_size": batch_size,
         "memory": memory,
+        "training_optimizer": optimizer,
         "receptive_field": None,
         "diagnostics": [{"layer": d.node_name or None, "path": d.node_path or None, "severity": d.severity,
                          "message": d.message, "fix": d.fix} for d in analysis.diagnostics],

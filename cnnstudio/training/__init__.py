@@ -3,8 +3,11 @@
 The main names load on first use, so ``import cnnstudio.training`` (or its
 ``config``) does not load torch::
 
-    from cnnstudio.training import Trainer, TrainConfig
+    from cnnstudio.training import Trainer, TrainConfig, export_model
     from cnnstudio.training.callbacks import EarlyStopping, ModelCheckpoint
+
+The public Python API (these, ``cnnstudio.core`` and ``cnnstudio.data``) is described
+in ``docs/python-api.md``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ _LAZY = {
     "History": "callbacks.base",
     "TrainingSession": "session",
     "plan_run": "session",
+    "export_model": "export",
 }
 
 

@@ -26,6 +26,12 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("float32", "float16", "bfloat16")
 
+#: other spellings of a setting, accepted wherever settings are given by name (the project
+#: file, ``Trainer(..., lr=...)``); the CLI's ``--lr`` is the same alias
+ALIASES = {"lr": "learning_rate"}
+#: ``training`` keys of a project file that are not ``TrainConfig`` fields (the session reads them)
+TRAINING_EXTRAS = ("callbacks", "threads")
+
 FLOAT16_ON_CPU = ("training.precision 'float16' needs a GPU (CUDA or Apple MPS): the CPU has no fast float16 "
                   "kernels; use 'bfloat16' or 'float32' on the CPU")
 
@@ -119,6 +125,17 @@ class TrainConfig:
         """Only the settings the chosen optimizer reads, by their Keras names."""
         return {name: getattr(self, name) for name in OPTIMIZER_SETTINGS[self.optimizer]}
 
+    def with_settings(self, **settings: Any) -> "TrainConfig":
+        """A copy with ``settings`` replaced, by field name or alias (``lr``).  A new
+        optimizer without a learning rate or weight decay brings its own defaults, as
+        ``with_optimizer`` does.  An unknown name is a ``TypeError`` (as a wrong keyword
+        argument is); a bad value a ``ValueError`` naming the field."""
+        settings = _canonical(settings, TypeError)
+        config = self
+        if "optimizer" in settings and settings["optimizer"] != self.optimizer:
+            config = config.with_optimizer(settings["optimizer"])
+        return dataclasses.replace(config, **settings)
+
     def with_optimizer(self, optimizer: str) -> "TrainConfig":
         """A copy using ``optimizer``, with that optimizer's default learning rate and
         weight decay (what switching optimizer in a settings form should do)."""
@@ -140,13 +157,34 @@ class TrainConfig:
             return cls()
         if not isinstance(data, Mapping):
             raise ValueError(f"training settings must be an object, not {type(data).__name__}")
-        names = [field.name for field in dataclasses.fields(cls)]
-        for key in data:
-            if key not in names:
-                close = difflib.get_close_matches(str(key), names, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(names)}"
-                raise ValueError(f"training: unknown field {key!r}{hint}")
-        return cls(**dict(data))
+        return cls(**_canonical(data, ValueError))
+
+    @classmethod
+    def from_project(cls, training: Mapping[str, Any] | None) -> "TrainConfig":
+        """The config of a project file's ``training`` object, leaving out what the
+        session reads itself (``TRAINING_EXTRAS``: callbacks, threads)."""
+        if isinstance(training, Mapping):
+            training = {key: value for key, value in training.items() if key not in TRAINING_EXTRAS}
+        return cls.from_dict(training)
+
+
+def _canonical(settings: Mapping[str, Any], error: type[Exception]) -> dict[str, Any]:
+    """``settings`` with aliases replaced by field names; an unknown name raises ``error``
+    with the nearest field name as a hint."""
+    names = [field.name for field in dataclasses.fields(TrainConfig)]
+    result: dict[str, Any] = {}
+    given_as: dict[str, str] = {}
+    for key, value in settings.items():
+        name = ALIASES.get(key, key)
+        if name not in names:
+            close = difflib.get_close_matches(str(key), names + list(ALIASES), n=1)
+            hint = f"; did you mean {ALIASES.get(close[0], close[0])!r}?" if close else \
+                f"; known fields: {', '.join(names)}"
+            raise error(f"training: unknown field {key!r}{hint}")
+        if name in result:
+            raise error(f"training: {given_as[name]!r} and {key!r} name the same setting; give one of them")
+        result[name], given_as[name] = value, key
+    return result
 
 
 # ---------------------------------------------------------------------- checks

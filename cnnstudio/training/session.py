@@ -100,19 +100,22 @@ class RunResult:
 
 # ============================================================================ planning
 
-def plan_run(project_file: str | os.PathLike[str], overrides: Mapping[str, Override] | None = None, *,
+def plan_run(project_file: str | os.PathLike[str], overrides: Mapping[str, Any] | None = None, *,
              out_dir: str | os.PathLike[str] | None = None, resume: bool | str = False, restart: bool = False,
              label: str = "", evaluate_test: bool = True, project: Project | None = None) -> RunSpec:
     """The run ``python -m cnnstudio train`` would make (see the module docstring).
 
-    ``out_dir`` trains into that folder (carrying on from a backup there unless
-    ``restart``); ``resume=True`` carries on from the project's newest stopped run
-    and ``resume="ID"`` from that run, with the run's own project and settings
-    (overrides still apply on top).  ``project`` trains that project (held in memory,
-    e.g. a sweep's trial) as if it were ``project_file``: its runs folder and its
-    relative dataset paths are still ``project_file``'s."""
+    ``overrides`` maps setting names (``epochs``, ``learning_rate``, ``subset``...;
+    ``settings.FLAGS`` lists them) to ``Override``s, or to plain values, which
+    messages then name by the setting's name.  ``out_dir`` trains into that folder
+    (carrying on from a backup there unless ``restart``); ``resume=True`` carries on
+    from the project's newest stopped run and ``resume="ID"`` from that run, with
+    the run's own project and settings (overrides still apply on top).  ``project`` trains that
+    project (held in memory, e.g. a sweep's trial) as if it were ``project_file``: its
+    runs folder and its relative dataset paths are still ``project_file``'s."""
     project_file = Path(project_file)
-    overrides = dict(overrides or {})
+    overrides = {name: value if isinstance(value, Override) else Override(value, name)
+                 for name, value in (overrides or {}).items()}
     stopped: runs.RunRecord | None = None
     if resume:
         stopped = _stopped_run(project_file, resume)
@@ -362,7 +365,7 @@ class TrainingSession:
         if spec.resume:
             self._say(f"Carrying on from the backup in {record.folder / runs.BACKUP_DIR}")
         fit_started = time.perf_counter()
-        history = trainer.fit(train.x, train.y,
+        history = trainer.fit(train.x, train.y, verbose=0,  # the session's own ProgbarLogger, or none
                               validation_data=(validation.x, validation.y) if validation is not None else None)
         fit_seconds = time.perf_counter() - fit_started
         status = runs.STOPPED if trainer.interrupted else runs.FINISHED
@@ -458,7 +461,7 @@ class TrainingSession:
         import io
 
         count = min(len(data), MAX_KEPT_SAMPLES)
-        probabilities = trainer.predict(data.x[:count]).astype(np.float32)
+        probabilities = trainer.predict(data.x[:count], verbose=0).astype(np.float32)
         pixels = np.clip(np.round(data.x[:count] * 255.0), 0, 255).astype(np.uint8)
         buffer = io.BytesIO()
         np.savez_compressed(buffer, x=pixels, y=data.y[:count], probabilities=probabilities,
@@ -475,7 +478,7 @@ class TrainingSession:
         except (DatasetError, SettingsError, OSError) as error:  # an image folder or .npz may have no test split
             self._say(f"No test set to evaluate ({error})")
             return None
-        metrics = trainer.evaluate(test.x, test.y)
+        metrics = trainer.evaluate(test.x, test.y, verbose=0)
         self._say(f"Test: {', '.join(f'{key} {value:.4f}' for key, value in metrics.items())} "
                   f"({len(test):,} samples)")
         return metrics

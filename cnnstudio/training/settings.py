@@ -31,19 +31,17 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .callback_settings import normalize_settings
-from .config import TrainConfig
+from .config import ALIASES, TRAINING_EXTRAS, TrainConfig
 from .threads import AUTO, parse_threads
 
 DEFAULT_VALIDATION_SPLIT = 0.1
 MAX_VALIDATION_SPLIT = 0.9
-#: ``training`` keys that are not ``TrainConfig`` fields
-TRAINING_EXTRAS = ("callbacks", "threads")
 #: the dataset settings a run reads
 DATASET_KEYS = ("name", "path", "subset", "validation_split")
 
 #: override name -> the CLI flag that sets it (for messages); everything else is a TrainConfig field
 FLAGS = {"dataset": "--dataset", "subset": "--subset", "validation_split": "--validation-split",
-         "epochs": "--epochs", "batch_size": "--batch-size", "optimizer": "--optimizer", "learning_rate": "--lr",
+         "epochs": "--epochs", "batch_size": "--batch-size", "optimizer": "--optimizer", "learning_rate": "--learning-rate",
          "device": "--device", "seed": "--seed", "precision": "--precision", "threads": "--threads",
          "deterministic": "--deterministic"}
 
@@ -97,12 +95,13 @@ def resolve_settings(project_dataset: Mapping[str, Any] | None, project_training
     # ---------------------------------------------------------------- training
     config_fields = {key: value for key, value in training_in.items() if key not in TRAINING_EXTRAS}
     legacy_split = config_fields.pop("validation_split", None)
+    named = {ALIASES.get(key, key) for key in config_fields}
     try:
         config = TrainConfig.from_dict(config_fields)
     except ValueError as error:
         raise SettingsError(where, str(error)) from None
     for name in [field.name for field in dataclasses.fields(TrainConfig)]:
-        sources[name] = f"{where}: training.{name}" if name in config_fields else "default"
+        sources[name] = f"{where}: training.{name}" if name in named else "default"
     if "optimizer" in overrides:  # first: a new optimizer brings its own default learning rate
         config = _override_config(config, "optimizer", overrides.pop("optimizer"), sources)
     for name in [field.name for field in dataclasses.fields(TrainConfig)]:

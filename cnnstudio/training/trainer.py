@@ -3,7 +3,15 @@
 It builds the model from the network document, trains it with the optimizer
 the config names, and reports only through callbacks (Keras's hooks and log
 names: ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, ``lr``).  The
-same trainer runs in the app's worker thread, the CLI and the tests.
+same trainer runs in the training session (CLI and studio), the Lab and the tests.
+
+For a Keras user it reads like ``model.fit``: ``Trainer(project)`` takes the
+project's training settings, ``Trainer(network, optimizer="adam", lr=1e-3)``
+names its own, and ``fit(x, y, epochs=3, batch_size=32, validation_split=0.1,
+callbacks=[...], verbose=1)`` overrides them for one call; ``verbose`` is
+Keras's (1: a progress bar, 2: one line per epoch, 0: silent; the default
+``"auto"`` is 1), and ``evaluate``/``predict`` take ``batch_size`` and
+``verbose`` too.  See ``docs/python-api.md``.
 
 Speed: the data sit on the device as two tensors; a batch is an index into
 them (shuffled with the trainer's own ``torch.Generator``), so there is no
@@ -35,12 +43,12 @@ import torch
 from torch import nn
 
 from cnnstudio.core.build import BuildError, build_model
-from cnnstudio.core.network import Network
 
 from .arrays import as_images, as_labels, unpack
 from .callbacks.base import Callback, CallbackList, History
 from .config import TrainConfig
 from .errors import TrainingError
+from .keras_arguments import network_and_config, verbosity, with_progbar
 from .metrics import Totals
 from . import state as run_state
 from .state import RunPosition
@@ -53,6 +61,11 @@ _PAUSE_POLL_S = 0.05
 class Trainer:
     """Trains one model built from ``network`` with ``config``.
 
+    ``network`` may also be a ``Project`` (``cnnstudio.core.load_project``): its
+    network, trained with its ``training`` settings.  Keyword ``settings`` replace
+    single ``TrainConfig`` fields on top of either (``optimizer="adam"``,
+    ``learning_rate=1e-3`` or ``lr=1e-3``, ``epochs``, ``batch_size``, ``seed``...).
+
     Attributes: ``model`` (the ``BuiltNetwork``), ``optimizer``, ``device``,
     ``config``, ``network`` (a private copy), ``history`` (of the last ``fit``),
     ``stop_training`` (set by callbacks), ``interrupted`` (the last ``fit`` ended
@@ -60,9 +73,10 @@ class Trainer:
     the seed is applied before the weights are initialised.
     """
 
-    def __init__(self, network: Network, config: TrainConfig | None = None,
-                 callbacks: list[Callback] | None = None) -> None:
-        self.config = config if config is not None else TrainConfig()
+    def __init__(self, network: Any, config: TrainConfig | None = None,
+                 callbacks: list[Callback] | None = None, **settings: Any) -> None:
+        network, config = network_and_config(network, config)
+        self.config = config.with_settings(**settings) if settings else config
         self.network = network.copy()
         self.device = resolve_device(self.config.device)
         check_precision(self.config.precision, self.device)
@@ -154,12 +168,37 @@ class Trainer:
             group["lr"] = float(value)
 
     # ------------------------------------------------------------------ training
-    def fit(self, x: Any, y: Any = None, validation_data: Any = None) -> History:
-        """Train for ``config.epochs`` epochs; returns the ``History`` (also ``self.history``).
+    def fit(self, x: Any, y: Any = None, batch_size: int | None = None, epochs: int | None = None,
+            verbose: int | str = "auto", callbacks: list[Callback] | None = None,
+            validation_split: float | None = None, validation_data: Any = None,
+            shuffle: bool | None = None) -> History:
+        """Train for ``epochs`` epochs; returns the ``History`` (also ``self.history``).
 
-        ``validation_data`` is ``(x_val, y_val)``; otherwise ``config.validation_split``
-        keeps the last fraction of ``x`` for validation, as Keras does (before shuffling).
+        ``batch_size``, ``epochs``, ``validation_split`` and ``shuffle`` replace the
+        config's values for this call only; ``callbacks`` join the trainer's own for
+        this call.  ``validation_data`` is ``(x_val, y_val)``; otherwise
+        ``validation_split`` keeps the last fraction of ``x`` for validation, as Keras
+        does (before shuffling).  ``verbose``: 1 (and ``"auto"``) a progress bar, 2 one
+        line per epoch, 0 nothing, unless a ``ProgbarLogger`` is among the callbacks.
         """
+        with self._this_call(verbose, callbacks, batch_size=batch_size, epochs=epochs,
+                             validation_split=validation_split, shuffle=shuffle):
+            return self._fit(x, y, validation_data)
+
+    @contextlib.contextmanager
+    def _this_call(self, verbose: int | str, callbacks: list[Callback] | None, **settings: Any) -> Iterator[None]:
+        """Settings and callbacks for one ``fit``/``evaluate``/``predict`` call, as Keras's
+        arguments are: the trainer's own are back afterwards."""
+        saved_config, saved_callbacks = self.config, self.callbacks
+        given = {name: value for name, value in settings.items() if value is not None}
+        self.config = self.config.with_settings(**given) if given else self.config
+        self.callbacks = with_progbar([*self.callbacks, *(callbacks or [])], verbose)
+        try:
+            yield
+        finally:
+            self.config, self.callbacks = saved_config, saved_callbacks
+
+    def _fit(self, x: Any, y: Any, validation_data: Any) -> History:
         config = self.config
         x, y = unpack(x, y)
         images = as_images(x, self.model.input_shape, "x")
@@ -186,7 +225,7 @@ class Trainer:
         callbacks = CallbackList([*self.callbacks, history], trainer=self,
                                  params={"epochs": config.epochs, "steps": steps, "samples": samples,
                                          "batch_size": config.batch_size, "validation": validation is not None,
-                                         "verbose": 1})
+                                         "verbose": verbosity(self.callbacks)})
         self.history, self._list = history, callbacks
         self.stop_training, self.interrupted, self._failure = False, False, None
         self.position = RunPosition(samples=samples)
@@ -317,8 +356,14 @@ class Trainer:
             return tensor
 
     # ------------------------------------------------------------------ evaluation and prediction
-    def evaluate(self, x: Any, y: Any = None) -> dict[str, float]:
-        """``{"loss": ..., "accuracy": ...}`` over ``(x, y)``, in batches of ``config.batch_size``."""
+    def evaluate(self, x: Any, y: Any = None, batch_size: int | None = None, verbose: int | str = "auto",
+                 callbacks: list[Callback] | None = None) -> dict[str, float]:
+        """``{"loss": ..., "accuracy": ...}`` over ``(x, y)`` (Keras's ``return_dict=True``), in
+        batches of ``batch_size`` (default: the config's); ``verbose`` as in ``fit``."""
+        with self._this_call(verbose, callbacks, batch_size=batch_size):
+            return self._evaluate_all(x, y)
+
+    def _evaluate_all(self, x: Any, y: Any) -> dict[str, float]:
         x, y = unpack(x, y)
         images = as_images(x, self.model.input_shape, "x")
         labels = as_labels(y, images.shape[0], self.num_classes, "y")
@@ -332,7 +377,7 @@ class Trainer:
 
     def _eval_params(self, samples: int) -> dict[str, Any]:
         return {"steps": math.ceil(samples / self.config.batch_size), "samples": samples,
-                "batch_size": self.config.batch_size, "verbose": 1}
+                "batch_size": self.config.batch_size, "verbose": verbosity(self.callbacks)}
 
     def _evaluate(self, images: torch.Tensor, labels: torch.Tensor, callbacks: CallbackList,
                   watch_stop: bool) -> dict[str, float] | None:
@@ -361,9 +406,15 @@ class Trainer:
         callbacks.on_test_end(logs)
         return logs
 
-    def predict(self, x: Any) -> np.ndarray:
+    def predict(self, x: Any, batch_size: int | None = None, verbose: int | str = "auto",
+                callbacks: list[Callback] | None = None) -> np.ndarray:
         """Class probabilities ``(N, classes)`` as float32: the model's softmax output, or the
-        softmax of its scores when the network ends without one."""
+        softmax of its scores when the network ends without one.  ``batch_size`` as in
+        ``evaluate``; the progress bar shows nothing for a prediction."""
+        with self._this_call(verbose, callbacks, batch_size=batch_size):
+            return self._predict_all(x)
+
+    def _predict_all(self, x: Any) -> np.ndarray:
         x, _ = unpack(x)
         images = self._place(as_images(x, self.model.input_shape, "x"))
         batch_size = self.config.batch_size
@@ -418,3 +469,4 @@ class Trainer:
     def _restore(self, snapshot: dict[str, Any]) -> None:
         self.model.load_state_dict(snapshot["model"])
         self.optimizer.load_state_dict(snapshot["optimizer"])
+

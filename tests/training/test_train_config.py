@@ -59,7 +59,8 @@ def test_missing_or_empty_settings_give_the_defaults():
     ({"precision": "int8"}, "training.precision must be one of"),
     ({"shuffle": "yes"}, "training.shuffle must be true or false"),
     ({"seed": -1}, "training.seed"),
-    ({"lr": 0.1}, "unknown field 'lr'"),
+    ({"lr": 0.1, "learning_rate": 0.2}, "'lr' and 'learning_rate' name the same setting"),
+    ({"rate": 0.1}, "unknown field 'rate'"),
     ({"batchsize": 8}, "did you mean 'batch_size'"),
     ({"optimizer": "sgd", "nesterov": True}, "nesterov needs training.momentum > 0"),
 ])
@@ -67,6 +68,13 @@ def test_bad_settings_are_refused_naming_the_field(data, words):
     with pytest.raises(ValueError, match=None) as caught:
         TrainConfig.from_dict(data)
     assert words in str(caught.value)
+
+
+def test_the_cli_spelling_lr_is_accepted_for_learning_rate():
+    assert TrainConfig.from_dict({"lr": 0.05}).learning_rate == 0.05
+    assert TrainConfig().with_settings(lr=0.2).learning_rate == 0.2
+    with pytest.raises(TypeError, match="did you mean 'learning_rate'"):
+        TrainConfig().with_settings(learning_rte=0.2)
 
 
 def test_float16_on_the_cpu_is_refused_with_a_reason():

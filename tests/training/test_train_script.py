@@ -1,5 +1,6 @@
-"""The generated training script runs with only torch and numpy, on one process and under
-torchrun with DistributedDataParallel, and its weights load back into the app's model."""
+"""The generated training script runs with only torch, on one process and under torchrun with
+DistributedDataParallel; it finds the MNIST that ships with the studio, starts from .pt or
+.safetensors weights, and its weights load back into the app's model."""
 
 from __future__ import annotations
 
@@ -22,10 +23,13 @@ from cnnstudio.core.project import load_project
 from cnnstudio.training.train_script import generate_train_script
 
 PROJECTS = Path(__file__).resolve().parents[2] / "projects"
-STANDARD_LIBRARY = {"argparse", "gzip", "os", "sys", "time"}
-#: runs the script with cnnstudio made unimportable: proof that it stands alone
-WITHOUT_CNNSTUDIO = ("import runpy, sys; sys.modules['cnnstudio'] = None; script = sys.argv[1]; "
-                     "sys.argv = sys.argv[1:]; runpy.run_path(script, run_name='__main__')")
+ROOT = Path(__file__).resolve().parents[2]
+STANDARD_LIBRARY = {"argparse", "gzip", "importlib", "math", "os", "sys", "time", "warnings"}
+#: runs the script with cnnstudio and numpy made unimportable (and whatever else the first
+#: argument names): proof that it stands alone with torch
+WITHOUT = ("import runpy, sys; blocked = ['cnnstudio', 'numpy', *filter(None, sys.argv[1].split(','))]; "
+           "sys.modules.update(dict.fromkeys(blocked)); "
+           "script = sys.argv[2]; sys.argv = sys.argv[2:]; runpy.run_path(script, run_name='__main__')")
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +51,10 @@ def clean_env() -> dict[str, str]:
     return env
 
 
-def run(args: list[str], cwd: Path, timeout: int = 120) -> subprocess.CompletedProcess:
+def run(args: list[str], cwd: Path, timeout: int = 120, expect: int = 0) -> subprocess.CompletedProcess:
     result = subprocess.run([sys.executable, *args], cwd=cwd, env=clean_env(), capture_output=True, text=True,
                             timeout=timeout)
-    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+    assert result.returncode == expect, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
     return result
 
 
@@ -73,7 +77,7 @@ def write_idx(path: Path, array: np.ndarray) -> None:
 
 # ---------------------------------------------------------------------- the script itself
 
-def test_script_needs_only_torch_numpy_and_the_standard_library(lecture):
+def test_script_needs_only_torch_and_the_standard_library(lecture):
     tree = ast.parse(generate_train_script(lecture))
     imported = set()
     for node in ast.walk(tree):
@@ -81,7 +85,11 @@ def test_script_needs_only_torch_numpy_and_the_standard_library(lecture):
             imported |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
             imported.add(node.module.split(".")[0])
-    assert imported == STANDARD_LIBRARY | {"numpy", "torch"}
+    assert imported == STANDARD_LIBRARY | {"torch", "safetensors"}
+    (optional,) = [node for node in ast.walk(tree) if isinstance(node, ast.Try)
+                   and any(isinstance(child, ast.ImportFrom) and child.module == "safetensors.torch"
+                           for child in node.body)]
+    assert [handler.type.id for handler in optional.handlers] == ["ImportError"]  # safetensors is optional
 
 
 def test_script_embeds_the_generated_model_class(lecture):
@@ -104,11 +112,12 @@ def test_a_network_without_class_scores_or_an_unknown_dataset_is_refused(lecture
 # ---------------------------------------------------------------------- running it
 
 def test_script_trains_one_epoch_on_synthetic_data_with_only_torch(script, lecture):
-    result = run(["-c", WITHOUT_CNNSTUDIO, str(script), "--synthetic", "256", "--epochs", "1",
+    result = run(["-c", WITHOUT, "", str(script), "--synthetic", "256", "--epochs", "1",
                   "--optimizer", "adam", "--out", "weights.pt"], cwd=script.parent)
 
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("training LectureNet on 256 samples: 1 process(es) on cpu, adam lr 0.001")
+    assert lines[0].startswith("training LectureNet on 256 samples: 1 process on cpu, adam lr 0.001")
+    assert "NumPy" not in result.stderr
     assert lines[1].startswith("epoch 1/1  loss ") and " accuracy " in lines[1] and "test_accuracy" in lines[1]
     assert lines[2] == "saved weights.pt"
     assert_loads_into_the_app_and_the_generated_code(lecture, script.parent / "weights.pt")
@@ -163,7 +172,43 @@ def test_script_runs_under_torchrun_on_two_cpu_processes_with_gloo(script, lectu
                  cwd=script.parent)
 
     lines = result.stdout.splitlines()
-    assert sum("2 process(es) on cpu, backend gloo" in line for line in lines) == 1  # rank 0 prints, alone
+    assert sum("2 processes on cpu, backend gloo" in line for line in lines) == 1  # rank 0 prints, alone
     assert sum(line.startswith("epoch 1/1") for line in lines) == 1
     assert sum(line == "saved ddp.pt" for line in lines) == 1
     assert_loads_into_the_app_and_the_generated_code(lecture, script.parent / "ddp.pt")
+
+
+# ---------------------------------------------------------------------- data and weights
+
+def test_script_finds_the_mnist_shipped_with_the_studio_and_its_help_says_how(script, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # not a checkout: the studio is found through the cnnstudio package
+    module = runpy.run_path(str(script), run_name="train_script_under_test")
+    shipped = Path(module["data_folder"](None))
+    assert shipped.resolve() == (ROOT / "resources" / "datasets" / "mnist").resolve()
+    assert Path(module["data_folder"](str(ROOT / "resources" / "datasets"))).resolve() == shipped.resolve()
+
+    usage = run([str(script), "--help"], cwd=tmp_path).stdout
+    assert "MNIST that ships with CNN Studio" in usage and "resources/datasets/mnist" in usage
+    assert "--init FILE" in usage and "safetensors" in usage
+
+
+def test_without_the_studio_the_script_asks_for_data(script, tmp_path):
+    result = run(["-c", WITHOUT, "", str(script), "--epochs", "1"], cwd=tmp_path, expect=1)
+    assert "no CNN Studio with its MNIST was found" in result.stderr and "--data DIR" in result.stderr
+
+
+def test_script_starts_from_pt_or_safetensors_weights_and_says_what_safetensors_needs(script, lecture, tmp_path):
+    from safetensors.torch import save_file
+
+    state = build_model(lecture).state_dict()
+    torch.save(state, tmp_path / "weights.pt")
+    save_file({key: value.contiguous() for key, value in state.items()}, tmp_path / "weights.safetensors")
+    for name in ("weights.pt", "weights.safetensors"):
+        result = run(["-c", WITHOUT, "", str(script), "--synthetic", "64", "--epochs", "1", "--init", name,
+                      "--out", f"from-{name}.pt"], cwd=tmp_path)
+        assert result.stdout.splitlines()[-1] == f"saved from-{name}.pt"
+
+    refused = run(["-c", WITHOUT, "safetensors", str(script), "--synthetic", "64", "--init", "weights.safetensors"],
+                  cwd=tmp_path, expect=1)
+    assert "needs the safetensors package: pip install safetensors" in refused.stderr
+    assert "Traceback" not in refused.stderr

@@ -49,8 +49,8 @@ def run_pooling_experiment(subset: int, epochs: int, seed: int = 0) -> list[Expe
     for title, path in (("With pooling", LECTURE_PROJECT), ("Without pooling", LECTURE_PROJECT_NO_POOLING)):
         network = load_project(path).network
         trainer = Trainer(network, TrainConfig(epochs=epochs, batch_size=32, seed=seed))
-        trainer.fit(train.x, train.y)
-        scores = trainer.evaluate(test.x, test.y)
+        trainer.fit(train.x, train.y, verbose=0)
+        scores = trainer.evaluate(test.x, test.y, verbose=0)
         results.append(ExperimentResult(title, float(scores["accuracy"]), analyze(network).total_params,
                                         receptive_table(network).coverage_text()))
     return results

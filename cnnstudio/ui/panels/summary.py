@@ -150,7 +150,8 @@ class SummaryPanel(QWidget):
         QGuiApplication.clipboard().setText(self.summary_text())
 
     def summary_text(self) -> str:
-        return format_summary(self.document.network, self.document.analysis, self.order, self.batch_box.value())
+        return format_summary(self.document.network, self.document.analysis, self.order, self.batch_box.value(),
+                              optimizer=training_optimizer(self.document.project.training))
 
     # ------------------------------------------------------------------ selection both ways
     def _on_table_selection(self, *_args) -> None:
