@@ -31,6 +31,7 @@ from .prompter import Prompter
 from .workspace import Workspace
 from .settings import app_settings, config_dir
 from .template_dialog import open_template
+from .ui_thread_gc import collect_garbage_on_ui_thread
 
 APP_NAME = "CNN Studio"
 
@@ -38,6 +39,7 @@ APP_NAME = "CNN Studio"
 class MainWindow(QMainWindow):
     def __init__(self, autosave_folder: Path | None = None, restore_layout: bool = True) -> None:
         super().__init__()
+        collect_garbage_on_ui_thread()
         self.setWindowIcon(app_icon())
         self.prompter = Prompter(self)
         self.document = NetworkDocument(parent=self)
