@@ -146,7 +146,10 @@ class MainWindow(QMainWindow):
         self.undo_action = stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(S.Undo)
         self.redo_action = stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcuts([QKeySequence(S.Redo), QKeySequence("Ctrl+Y")])
+        # both habits on every platform: the platform's own Redo keys (only the first would be bound
+        # by QKeySequence(S.Redo)) plus Ctrl+Shift+Z and Ctrl+Y, whichever the user grew up with
+        redo_keys = [*QKeySequence.keyBindings(S.Redo), QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
+        self.redo_action.setShortcuts(list(dict.fromkeys(redo_keys)))
         self.cut_action = self._action("Cu&t", self.edits.cut, S.Cut)
         self.copy_action = self._action("&Copy", self.edits.copy, S.Copy)
         self.paste_action = self._action("&Paste", self.edits.paste, S.Paste)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtCore import QMimeData, QPointF
 from PySide6.QtWidgets import QApplication
 
 from cnnstudio.core.project import load_project
 from cnnstudio.ui.canvas.node_item import GRID, HEIGHT, WIDTH
 from cnnstudio.ui.canvas.view import LAYER_MIME
+from gestures import drag_events
 
 LECTURE_FILE = Path(__file__).resolve().parents[2] / "projects" / "lecture_mnist.cnnproj"
 
@@ -190,13 +190,6 @@ def test_the_built_network_is_saved_and_reopens_the_same(window, make_window, us
         {key: item.pos().toTuple() for key, item in window.scene.nodes.items()}
     assert user(second).summary_rows() == me.summary_rows()
     assert not second.document.modified and not second.undo_action.isEnabled()
-
-
-def drag_events(mime: QMimeData, point: QPointF):
-    action, button, keys = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    return (QDragEnterEvent(point.toPoint(), action, mime, button, keys),
-            QDragMoveEvent(point.toPoint(), action, mime, button, keys),
-            QDropEvent(point, action, mime, button, keys))
 
 
 def test_a_layer_dragged_from_the_palette_is_dropped_under_the_cursor(window, user):
