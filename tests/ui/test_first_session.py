@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QScrollArea
 
 from cnnstudio.ui.canvas.node_item import HEIGHT, WIDTH
 from cnnstudio.ui.main_window import MainWindow
@@ -49,6 +49,10 @@ def test_preview_export_and_a_lab_experiment_leave_only_the_main_window_on_scree
     view.wait_for_background()
     assert visible_top_levels() == [window]
     assert all(grid.itemAt(i).widget().window() is window for i in range(grid.count()))
+    panel = view.dataset_box.parentWidget()
+    while not isinstance(panel, QScrollArea):
+        panel = panel.parentWidget()
+    assert not panel.horizontalScrollBar().isVisible(), "the preview pushed the settings sideways"
 
     configure(view, subset=64, batch_size=16, epochs=1)
     assert train_and_wait(qtbot, view) == "finished"

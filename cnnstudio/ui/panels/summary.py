@@ -20,8 +20,8 @@ def _kept(text: str) -> str:
     return text.replace(" ", "&nbsp;")
 
 
-#: the widest the layer column grows to fit names and paths (the user can still drag it wider)
-LAYER_COLUMN_MAX = 320
+#: px beside a fitted column, so neighbouring numbers do not run together
+COLUMN_PADDING = 18
 
 
 class SummaryPanel(QWidget):
@@ -75,9 +75,12 @@ class SummaryPanel(QWidget):
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         header.setResizeContentsPrecision(64)  # size columns from the first rows, not all 300 on every edit
-        for column in range(len(COLUMNS)):
+        # the numbers keep the width they need, side by side; the Layer column takes what is left,
+        # so spare width never pushes MACs to the far edge and a narrow dock elides names, not numbers
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)  # spare width goes to the last column, never hides a number
+        header.setStretchLastSection(False)
         header.setMinimumSectionSize(48)
         # widths are measured when the rows change, not on every edit (a 300-row table would be re-measured)
         self.model.modelReset.connect(self._fit_columns)
@@ -142,9 +145,7 @@ class SummaryPanel(QWidget):
     def _fit_columns(self) -> None:
         for column in range(1, len(COLUMNS)):
             self.table.resizeColumnToContents(column)
-        # layers inside group blocks are named by path (layer2/block1/conv1): show it, within reason
-        self.table.resizeColumnToContents(0)
-        self.table.setColumnWidth(0, min(self.table.columnWidth(0), LAYER_COLUMN_MAX))
+            self.table.setColumnWidth(column, self.table.columnWidth(column) + COLUMN_PADDING)
 
     def copy_text(self) -> None:
         QGuiApplication.clipboard().setText(self.summary_text())

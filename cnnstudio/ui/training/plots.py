@@ -6,6 +6,7 @@ show where a callback acted; earlier runs stay, dimmed, for comparison."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +21,10 @@ LOSS_COLOR = "#1E88E5"
 ACCURACY_COLOR = "#43A047"
 LR_COLOR = "#8E24AA"
 REDRAW_MS = 500   # batch curves redraw at most twice a second
-SMOOTHING = 0.9  # exponential moving average of per-batch values, as TensorBoard's slider
+#: the smoothed curves forget with this time constant, in epochs.  Points arrive at most a few
+#: times a second (fewer than batches on a fast run), so a weight per point would make the curve
+#: lag by more the faster the run; a weight per distance along the epoch axis does not.
+SMOOTHING_EPOCHS = 0.05
 
 
 @dataclass
@@ -146,10 +150,12 @@ class TrainingPlots(QWidget):
         run.batch_x.append(epoch_position)
         run.batch_loss.append(float(logs.get("loss", np.nan)))
         run.batch_accuracy.append(float(logs.get("accuracy", np.nan)))
+        gap = epoch_position - run.batch_x[-2] if len(run.batch_x) > 1 else 0.0
+        keep = math.exp(-max(gap, 0.0) / SMOOTHING_EPOCHS)
         for key, value in (("loss", run.batch_loss[-1]), ("accuracy", run.batch_accuracy[-1])):
             smoothed = run.smoothed.setdefault(key, [])
             previous = smoothed[-1] if smoothed else value
-            smoothed.append(SMOOTHING * previous + (1 - SMOOTHING) * value)  # incremental: O(1) per point
+            smoothed.append(keep * previous + (1 - keep) * value)  # incremental: O(1) per point
 
     def add_batches(self, points: list[tuple[float, dict]]) -> None:
         """Several batch points at once; drawn by the redraw timer (a few times a second, only

@@ -60,7 +60,8 @@ class DatasetBox(QGroupBox):
         self.validation.setToolTip("Share of the training samples held out for validation")
         self.preview_button = QPushButton("Preview")
         self.preview_grid = QGridLayout()
-        self.preview_grid.setSpacing(2)
+        self.preview_grid.setSpacing(4)
+        self.preview_grid.setContentsMargins(0, 0, 0, 0)  # five tiles across must fit the panel's width
         self.fit_label = QLabel()
         self.fit_label.setWordWrap(True)
         path_row = QHBoxLayout()
@@ -134,6 +135,7 @@ class DatasetBox(QGroupBox):
             caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
             cell = QVBoxLayout()
             cell.setSpacing(0)
+            cell.setContentsMargins(0, 0, 0, 0)
             holder = QWidget()
             holder.setLayout(cell)
             cell.addWidget(tile, alignment=Qt.AlignmentFlag.AlignCenter)
