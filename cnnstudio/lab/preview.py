@@ -131,18 +131,18 @@ def preview_network(network: Network, sample: np.ndarray, weights: Any = None, *
 
     started = time.perf_counter()
     stop = should_stop or (lambda: False)
+    source = f"random (seed {seed})" if weights is None else _describe(weights)
     try:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             model = build_model(network, analysis)
     except BuildError as error:
-        return NetworkPreview(reason=_build_problem(error))
+        return NetworkPreview(weights=source, reason=_build_problem(error))
     if stop():
         raise PreviewCancelled
     notes: list[str] = []
-    source = f"random (seed {seed})"
     if weights is not None:
-        source, kept_random = _load(model, weights, partial)
+        kept_random = _load(model, weights, partial)
         if kept_random:
             notes.append("random weights for " + ", ".join(kept_random) + " (they do not fit the weights given)")
     x, fit_note = fit_sample(sample, model.input_shape)
@@ -161,20 +161,20 @@ def _build_problem(error: Exception) -> str:
     return f"no preview: {first}"
 
 
-def _load(model: "torch.nn.Module", weights: Any, partial: bool) -> tuple[str, list[str]]:
-    """Put ``weights`` into ``model``; ``(where they came from, layers left random)``."""
+def _load(model: "torch.nn.Module", weights: Any, partial: bool) -> list[str]:
+    """Put ``weights`` into ``model``; returns the layers left with random weights."""
     from cnnstudio.training.export_weights import load_checked, resolve_weights
 
     if not partial:
         load_checked(model, weights)
-        return _describe(weights), []
+        return []
     given, _ = resolve_weights(weights)
     own = model.state_dict()
     fitting = {key: value for key, value in (given or {}).items()
                if key in own and tuple(own[key].shape) == tuple(value.shape)}
     model.load_state_dict(fitting, strict=False)
     left = dict.fromkeys(key.split(".", 1)[0] for key in own if key not in fitting)
-    return _describe(weights), list(left)
+    return list(left)
 
 
 def _describe(weights: Any) -> str:

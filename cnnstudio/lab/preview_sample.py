@@ -7,6 +7,7 @@ file read.  Datasets without a test split fall back to their training split.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 from dataclasses import dataclass
@@ -27,6 +28,19 @@ class PreviewSample:
     label: int | None
     caption: str             # "mnist test #0: 7"
     index: int
+    note: str = ""           # why another dataset than the project's was used
+
+
+def project_sample(dataset: Mapping[str, Any] | None = None, index: int = 0,
+                   base_dir: str | Path | None = None) -> PreviewSample:
+    """``dataset_sample``, or the built-in MNIST's when the project's dataset cannot be read
+    (a CIFAR-10 project on a machine without its files), with a ``note`` saying so."""
+    try:
+        return dataset_sample(dataset, index, base_dir)
+    except (DatasetError, ValueError, OSError) as error:
+        fallback = dataset_sample(None, index)
+        return dataclasses.replace(fallback, note=f"the project's dataset cannot be read ({error}); "
+                                                  "the built-in MNIST is used")
 
 
 def dataset_sample(dataset: Mapping[str, Any] | None = None, index: int = 0,
