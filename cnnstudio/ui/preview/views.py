@@ -123,8 +123,9 @@ class PreviewViews:
         result = self.previews.result
         preview = result.preview if result is not None else None
         network = self.scene.document.network
-        for node_id, item in self.scene.nodes.items():
-            show_preview(item, preview.layer(network.node(node_id).name) if preview is not None else None)
+        for node_id, item in self.scene.nodes.items():  # layers hidden in a closed group get none
+            shown = preview is not None and item.isVisible()
+            show_preview(item, preview.layer(network.node(node_id).name) if shown else None)
         for group_id, block in self.scene.group_blocks.items():
             summary = self.scene.group_summaries.get(group_id)
             exit_name = network.node(summary.exit).name if summary is not None and summary.exit else None
