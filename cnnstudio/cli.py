@@ -53,13 +53,47 @@ def cmd_summary(args: argparse.Namespace) -> int:
     project = _load(args.project)
     analysis = analyze(project.network, num_classes=_num_classes(project))
     if args.style == "keras":
+        if args.probe or args.weights is not None:
+            raise UserError("--style keras prints Keras's text table; leave out --probe and --weights")
         return _keras_summary(args, project, analysis)
     optimizer = training_optimizer(project.training)  # the memory of training with the project's optimizer
+    probe = _probe(args, project, analysis) if args.probe or args.weights is not None else None
+    activations = None
+    if probe is not None and probe["layers"] is not None:
+        activations = probe["layers"]
     if args.json:
-        print(json.dumps(summary_json(project.network, analysis, args.batch_size, optimizer), indent=2))
+        result = summary_json(project.network, analysis, args.batch_size, optimizer,
+                              {} if probe is not None and activations is None else activations)
+        if probe is not None:
+            result["probe"] = {key: value for key, value in probe.items() if key != "layers"}
+        print(json.dumps(result, indent=2))
     else:
-        sys.stdout.write(format_summary(project.network, analysis, args.order, args.batch_size, optimizer))
+        lines: tuple[str, ...] = ()
+        if probe is not None:
+            lines = (f"Activations of {probe['sample']}, weights {probe['weights']}"
+                     + (f": {probe['reason']}" if probe["reason"] else ""),
+                     *(f"  {note}" for note in probe["notes"]))
+        sys.stdout.write(format_summary(project.network, analysis, args.order, args.batch_size, optimizer,
+                                        activations, lines))
     return 0
+
+
+def _probe(args: argparse.Namespace, project, analysis) -> dict:
+    """One sample of the project's dataset through the network: each layer's activation statistics."""
+    from cnnstudio.lab.preview import preview_network
+    from cnnstudio.lab.preview_sample import project_sample
+    from cnnstudio.training.export_weights import WeightsError
+    if args.weights is not None and not Path(args.weights).is_file():
+        raise UserError(f"{args.weights}: the weights file does not exist")
+    sample = project_sample(project.dataset, args.sample, Path(args.project).parent)
+    try:
+        preview = preview_network(project.network, sample.image, args.weights, analysis=analysis)
+    except WeightsError as error:
+        raise UserError(str(error)) from None
+    layers = {name: layer.stats.to_json() for name, layer in preview.layers.items()} if preview.ok else None
+    return {"sample": sample.caption, "weights": preview.weights,
+            "reason": preview.reason, "notes": [note for note in (sample.note, *preview.notes) if note],
+            "layers": layers}
 
 
 def _keras_summary(args: argparse.Namespace, project, analysis) -> int:
@@ -364,6 +398,14 @@ def build_parser() -> argparse.ArgumentParser:
                          help="batch size for the memory figures (training counts the project's optimizer)")
     summary.add_argument("--style", choices=("studio", "keras"), default="studio",
                          help="keras: the table exactly as Keras's model.summary() prints the Keras export")
+    summary.add_argument("--probe", action="store_true",
+                         help="run one sample of the project's dataset (default: the built-in MNIST) through "
+                              "the network and add each layer's activation mean, std, share of zeros, min and max")
+    summary.add_argument("--weights", metavar="FILE",
+                         help="with --probe (implied): trained weights (.pt state_dict or .safetensors) "
+                              "(default: random weights from seed 0)")
+    summary.add_argument("--sample", type=int, default=0, metavar="N",
+                         help="with --probe: which sample of the dataset's test split (default: 0)")
     summary.set_defaults(run=cmd_summary)
 
     export = command("export", "write the network in another format")

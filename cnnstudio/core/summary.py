@@ -8,7 +8,7 @@ summary dock and the golden-file tests share the same rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from .analysis import DEFAULT_OPTIMIZER, OPTIMIZER_TITLES, Analysis
 from .layers.base import format_shape
@@ -84,20 +84,41 @@ def receptive_field_line(analysis: Analysis) -> str | None:
             f"({share:.1%} of the {spatial} input)")
 
 
+#: the activation statistics a probe adds to each layer (``lab.preview.ActivationStats.to_json``)
+STAT_COLUMNS = (("Mean", "mean"), ("Std", "std"), ("Zeros", "zero_share"), ("Min", "min"), ("Max", "max"))
+
+
+def _stat_cells(stats: Mapping[str, float] | None) -> list[str]:
+    if stats is None:
+        return [""] * len(STAT_COLUMNS)
+    return [f"{stats[key]:.1%}" if key == "zero_share" else f"{stats[key]:.4g}" for _, key in STAT_COLUMNS]
+
+
 def format_summary(network: Network, analysis: Analysis, order: str = "torch", batch_size: int = 1,
-                   optimizer: str = DEFAULT_OPTIMIZER) -> str:
+                   optimizer: str = DEFAULT_OPTIMIZER, activations: Mapping[str, Mapping[str, float]] | None = None,
+                   probe_lines: tuple[str, ...] = ()) -> str:
     """The text table the CLI prints; the training memory counts ``optimizer``'s state (an
-    ``OPTIMIZER_SLOTS`` key: ``analysis.training_optimizer(project.training)``)."""
+    ``OPTIMIZER_SLOTS`` key: ``analysis.training_optimizer(project.training)``).
+
+    ``activations`` (layer name -> statistics, from a probe with one sample) adds the
+    columns of ``STAT_COLUMNS``; ``probe_lines`` (what was probed, and how) follow the table."""
     rows = summary_rows(network, analysis)
     chain = is_chain(analysis)
     headers = ["Layer (type)", "Output Shape", "Param #"] + ([] if chain else ["Connected to"])
     table = [[f"{r.path} ({r.type})", keras_shape(r.output_shape, order), f"{r.params:,}"]
              + ([] if chain else [", ".join(r.input_paths)]) for r in rows]
+    right = {2}
+    if activations is not None:
+        right |= set(range(len(headers), len(headers) + len(STAT_COLUMNS)))
+        headers += [title for title, _ in STAT_COLUMNS]
+        for cells, r in zip(table, rows):
+            cells += _stat_cells(activations.get(r.name))
     widths = [max(len(h), *(len(line[i]) for line in table)) if table else len(h) for i, h in enumerate(headers)]
     rule_width = sum(widths) + 3 * (len(widths) - 1)
 
     def line(cells: list[str]) -> str:
-        return "   ".join(c.rjust(w) if i == 2 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        return "   ".join(c.rjust(w) if i in right else c.ljust(w)
+                          for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
     out = [line(headers), "=" * rule_width]
     for index, cells in enumerate(table):
@@ -105,6 +126,7 @@ def format_summary(network: Network, analysis: Analysis, order: str = "torch", b
         if index < len(table) - 1:
             out.append("-" * rule_width)
     out.append("=" * rule_width)
+    out += probe_lines
     out.append(f"Total params: {analysis.total_params:,}")
     out.append(f"Trainable params: {analysis.trainable_params:,}")
     out.append(f"Non-trainable params: {analysis.non_trainable_params:,}")
@@ -126,15 +148,22 @@ def format_summary(network: Network, analysis: Analysis, order: str = "torch", b
 
 
 def summary_json(network: Network, analysis: Analysis, batch_size: int = 1,
-                 optimizer: str = DEFAULT_OPTIMIZER) -> dict[str, Any]:
+                 optimizer: str = DEFAULT_OPTIMIZER,
+                 activations: Mapping[str, Mapping[str, float]] | None = None) -> dict[str, Any]:
     """Machine-readable summary; shapes in PyTorch order without the batch axis; the training
-    memory counts ``optimizer``'s state, named in ``"training_optimizer"``."""
+    memory counts ``optimizer``'s state, named in ``"training_optimizer"``.  With
+    ``activations`` (see ``format_summary``) each layer has an ``"activations"`` object
+    (``mean``, ``std``, ``zero_share``, ``min``, ``max``), null for a layer the probe did not reach."""
     layers = [{
         "name": r.name, "path": r.path, "type": r.type,
         "output_shape": list(r.output_shape) if r.output_shape else None,
         "params": r.params, "trainable_params": r.trainable, "non_trainable_params": r.non_trainable,
         "macs": r.macs, "inputs": list(r.inputs),
     } for r in summary_rows(network, analysis)]
+    if activations is not None:
+        for layer in layers:
+            stats = activations.get(layer["name"])
+            layer["activations"] = dict(stats) if stats is not None else None
     memory = {precision: {
         "weights_bytes": analysis.memory(batch_size, precision).weights,
         "inference_bytes": analysis.memory(batch_size, precision, training=False).total,

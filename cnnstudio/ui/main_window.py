@@ -26,6 +26,8 @@ from .panels.inspector import InspectorPanel
 from .panels.palette import PalettePanel
 from .panels.problems import ProblemsPanel
 from .panels.summary import SummaryPanel
+from .preview.controller import LivePreview
+from .preview.views import PreviewViews
 from .project_files import ProjectFiles
 from .prompter import Prompter
 from .workspace import Workspace
@@ -74,6 +76,8 @@ class MainWindow(QMainWindow):
         self.problems = ProblemsPanel(self.document)
         self.history = QUndoView(self.document.undo_stack)
         self.history.setEmptyLabel("<opened>")
+        self.previews = LivePreview(self.document, self._runs_base, self)
+        self.preview_views = PreviewViews(self.previews, self.scene, self.inspector)
         self._make_docks()
         self.workspace = Workspace(self, self.central_tabs, [self.palette_dock, self.inspector_dock],
                                    [self.summary_dock, self.problems_dock, self.history_dock])
@@ -176,6 +180,12 @@ class MainWindow(QMainWindow):
         self.snap_action.setChecked(True)
         self.keras_order_action = self._action("Keras Shape Order (H, W, C)", self._toggle_order, None,
                                                "Show shapes as (H, W, C) instead of (C, H, W)", checkable=True)
+        self.live_preview_action = self._action("&Live Previews", self._toggle_previews, None,
+                                                "Run one sample through the network after each edit and show "
+                                                "every block's output", checkable=True)
+        self.live_preview_action.setChecked(app_settings().value("live_previews", True, type=bool))
+        if not self.live_preview_action.isChecked():
+            self.previews.set_enabled(False)
         for action in (self.delete_action, self.copy_action, self.cut_action, self.paste_action,
                        self.duplicate_action, self.select_all_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -211,7 +221,7 @@ class MainWindow(QMainWindow):
 
         view_menu = bar.addMenu("&View")
         for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_fit_action, self.zoom_reset_action,
-                       None, self.snap_action, self.keras_order_action, None):
+                       None, self.snap_action, self.keras_order_action, self.live_preview_action, None):
             view_menu.addSeparator() if action is None else view_menu.addAction(action)
         for dock in (self.palette_dock, self.inspector_dock, self.summary_dock, self.problems_dock,
                      self.history_dock):
@@ -333,6 +343,7 @@ class MainWindow(QMainWindow):
         else:
             self.inspector.show_node(selected[0] if len(selected) == 1 else None)
         self.summary.select_nodes(selected)
+        self.preview_views.show_selected()
         self._update_status()
 
     def _select_from_panel(self, node_ids: list[str]) -> None:
@@ -342,6 +353,19 @@ class MainWindow(QMainWindow):
 
     def _select_all(self) -> None:
         self.scene.select_nodes(list(self.scene.nodes))
+
+    def _toggle_previews(self, enabled: bool) -> None:
+        self.previews.set_enabled(enabled)
+        settings = app_settings()
+        settings.setValue("live_previews", enabled)
+        settings.sync()
+
+    def _runs_base(self) -> Path | None:
+        """Where the open project's runs are (the trained weights a preview can use)."""
+        if self.training_view is not None:
+            return self.training_view.runs_base()
+        from cnnstudio.training.run_folder import runs_dir
+        return runs_dir(self.document.path) if self.document.path is not None else None
 
     def _toggle_order(self, keras: bool) -> None:
         self.summary.set_order("keras" if keras else "torch")
@@ -466,6 +490,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.autosave_timer.stop()
+        self.previews.shutdown()
         if self.training_view is not None:
             self.training_view.wait_for_background()
         if self.lab_view is not None:

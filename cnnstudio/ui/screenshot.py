@@ -43,6 +43,7 @@ def render_window(project: str | None, output: str, size: tuple[int, int] = (160
         raise
     for _ in range(5):
         app.processEvents()
+    _wait_for_previews(window)
     window.view.show_network()
     app.processEvents()
     if view == "training":
@@ -62,6 +63,19 @@ def render_window(project: str | None, output: str, size: tuple[int, int] = (160
     window.close()
     QApplication.processEvents()
     return target
+
+
+def _wait_for_previews(window, seconds: float = 60.0) -> None:
+    """The live previews of the opened network, so the picture shows its thumbnails."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    previews = window.previews
+    if not previews.enabled or not len(window.document.network) or previews.result is not None:
+        return
+    loop = QEventLoop()
+    previews.changed.connect(loop.quit)
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+    previews.changed.disconnect(loop.quit)
 
 
 def _train_for_screenshot(app, window, steps: int) -> None:

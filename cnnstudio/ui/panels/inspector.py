@@ -133,6 +133,10 @@ class InspectorPanel(QScrollArea):
         self._update_active(node.params)
         self._refresh()
 
+    def add_section(self, widget: QWidget) -> None:
+        """Another part under the explanation (the live preview's maps)."""
+        self._layout.insertWidget(self._layout.count() - 1, widget)
+
     def _update_active(self, values) -> None:
         """Grey out parameters that do not matter with the current settings (pad unless 'explicit')."""
         for name, field in self.fields.items():
