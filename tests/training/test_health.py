@@ -6,6 +6,10 @@ plain numbers in ``test_health_rules.py``."""
 
 from __future__ import annotations
 
+import io
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -13,7 +17,11 @@ import torch
 from cnnstudio.core.network import sequential
 from cnnstudio.training.callbacks import LambdaCallback
 from cnnstudio.training.errors import TrainingError
+from cnnstudio.training.events import EventWriter, parse_event
+from cnnstudio.training.health import Finding
 from cnnstudio.training.health_monitor import HealthCallback
+from cnnstudio.training.run_folder import FINISHED, list_runs, read_record, runs_dir
+from cnnstudio.training.session import TrainingSession, plan_run
 from tiny_runs import CLASSES, band_data, tiny_network, trainer
 
 
@@ -112,3 +120,49 @@ def test_infinite_values_are_traced_to_the_first_layer_that_made_them():
     run_trainer.fit(x, y, verbose=0)
     finding = the(health, "non_finite")
     assert finding.layers == ("dense_1",) and finding.numbers["batch"] == 1
+
+
+# ---------------------------------------------------------------------------- through the session
+
+LECTURE = Path(__file__).resolve().parents[2] / "projects" / "lecture_mnist.cnnproj"
+
+
+def session_run(tmp_path, overrides, events=None):
+    project = tmp_path / "lecture.cnnproj"
+    shutil.copy(LECTURE, project)
+    stream = io.StringIO()
+    spec = plan_run(project, {"threads": 1, "seed": 1, **overrides}, evaluate_test=False)
+    try:
+        result = TrainingSession(spec, stream=stream, events=events).run()
+    except TrainingError:
+        result = None
+    return result, stream.getvalue(), project
+
+
+def test_the_lecture_network_trained_normally_shows_no_finding(tmp_path):
+    result, text, _ = session_run(tmp_path, {"subset": 2000, "epochs": 2})
+    assert result.status == FINISHED and result.history.history["val_accuracy"][-1] > 0.6  # it learns
+    assert result.record.health == [] and read_record(result.folder).health == []
+    assert "Training health: no problems found." in text
+
+
+def test_findings_are_printed_kept_in_the_run_and_sent_as_events(tmp_path):
+    events = io.StringIO()
+    result, text, project = session_run(tmp_path, {"subset": 600, "epochs": 1, "learning_rate": 10.0,
+                                                   "optimizer": "sgd"}, EventWriter(events))
+    record = list_runs(runs_dir(project))[-1]
+    kinds_kept = [finding["kind"] for finding in record.health]
+    assert "lr_too_high" in kinds_kept
+    assert "Training health:" in text and "The learning rate 10 is too high" in text and "Fix: divide" in text
+    sent = [parse_event(line) for line in events.getvalue().splitlines()]
+    health_events = [event["finding"] for event in sent if event and event["event"] == "health"]
+    assert [finding["kind"] for finding in health_events] == kinds_kept
+    assert Finding.from_json(health_events[0]).text()
+
+
+def test_health_checks_can_be_switched_off(tmp_path):
+    result, text, _ = session_run(tmp_path, {"subset": 300, "epochs": 1, "learning_rate": 10.0, "optimizer": "sgd",
+                                             "health_checks": False})
+    record = list_runs(runs_dir(tmp_path / "lecture.cnnproj"))[-1]
+    assert record.health == [] and "Training health" not in text
+    assert record.settings["training"]["health_checks"] is False
