@@ -166,3 +166,17 @@ def test_health_checks_can_be_switched_off(tmp_path):
     record = list_runs(runs_dir(tmp_path / "lecture.cnnproj"))[-1]
     assert record.health == [] and "Training health" not in text
     assert record.settings["training"]["health_checks"] is False
+
+
+def test_the_train_command_prints_the_findings_once_and_can_skip_them(tmp_path, capsys):
+    from cnnstudio.cli import main
+
+    project = tmp_path / "lecture.cnnproj"
+    shutil.copy(LECTURE, project)
+    common = ["train", str(project), "--subset", "300", "--epochs", "1", "--optimizer", "sgd", "--lr", "10",
+              "--threads", "1", "--seed", "1"]
+    main(common)
+    out = capsys.readouterr().out
+    assert out.count("The learning rate 10 is too high") == 1 and "Training health:" in out
+    main([*common, "--no-health-checks"])
+    assert "Training health" not in capsys.readouterr().out
