@@ -333,9 +333,9 @@ class TrainingSession:
             return
         self._say(f"Training health: {_plural(len(findings), 'finding')}")
         for finding in findings:
-            where = ", ".join(part for part in (f"layer {finding.layer}" if finding.layer else "",
-                                                f"epoch {finding.epoch + 1}" if finding.epoch is not None else "")
-                              if part)
+            parts = (f"layer {finding.layer}" if finding.layer else "",
+                     f"epoch {finding.epoch + 1}" if finding.epoch is not None else "")
+            where = ", ".join(part for part in parts if part and part not in finding.title)
             self._say(f"  [{finding.severity}] {finding.title}" + (f" ({where})" if where else ""))
             for line in (finding.numbers_text(), finding.cause, f"Fix: {finding.fix}"):
                 if line:
