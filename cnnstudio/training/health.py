@@ -280,7 +280,7 @@ def _swings(values: Sequence[float], least: float) -> int:
 
 def no_progress(first_loss: float, last_loss: float, accuracy: float, chance_accuracy: float,
                 learning_rate: float, epoch: int, scores_are_probabilities: bool = False) -> Finding | None:
-    """After the first epoch: the loss fell by less than ``PROGRESS_SHARE`` of its first value
+    """After the first epoch (with enough batches): the loss fell by less than ``PROGRESS_SHARE`` of its first value
     and the accuracy is no better than twice chance.  ``scores_are_probabilities``: what
     reached the loss already summed to 1 per sample (a softmax before the loss's own)."""
     if not (math.isfinite(first_loss) and math.isfinite(last_loss)) or first_loss <= 0:

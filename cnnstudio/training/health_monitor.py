@@ -36,6 +36,8 @@ from .health import Finding
 DENSE_BATCHES = 10
 #: afterwards one batch in this many (a sampled batch costs about half a batch more)
 SAMPLE_INTERVAL = 25
+#: "no progress" is judged at the first epoch end with at least this many batches trained
+PROGRESS_BATCHES = 20
 #: the layer types and activations whose units can die
 RELU_TYPES = ("ReLU", "ReLU6")
 RELU_ACTIVATIONS = ("relu", "relu6")
@@ -60,6 +62,10 @@ class HealthCallback(Callback):
         self.classes = list(classes) if classes is not None else None
         self.interval = interval
         self.listeners = list(listeners)
+        self._reset()
+
+    def _reset(self) -> None:
+        """A fresh start for each ``fit`` (a backup's state, if any, is loaded after this)."""
         self.findings: list[Finding] = []
         self._reported: set[tuple[str, str]] = set()
         self._batches = 0                     # training batches seen in this run
@@ -71,12 +77,15 @@ class HealthCallback(Callback):
         self._start_losses: list[float] = []
         self._start_positions: list[float] = []
         self._probabilities = False
+        self._last_loss = math.nan
+        self._progress_judged = False
         self._epoch_losses: list[float] = []
         self._val_losses: list[float] = []
         self._epoch = 0
 
     # ------------------------------------------------------------------ setup
     def on_train_begin(self, logs: dict | None = None) -> None:
+        self._reset()
         model = self.trainer.model
         self._layers = [name for name in model.layer_names if name in model.taps._modules]
         self._relus = set(relu_layers(self.trainer.network)) & set(self._layers)
@@ -173,6 +182,7 @@ class HealthCallback(Callback):
 
     # ------------------------------------------------------------------ judging
     def _judge_loss(self, loss: float, x: float, batch: int) -> None:
+        self._last_loss = loss
         if self._epoch == 0 or len(self._start_losses) < 3:  # "from the start": the first epoch
             self._start_losses.append(loss)
             self._start_positions.append(x)
@@ -201,10 +211,13 @@ class HealthCallback(Callback):
             self._report(finding)
         for finding in health.gradient_problems(health.median_by_layer(self._gradients), epoch):
             self._report(finding)
-        if epoch == 0 and self._start_losses and "accuracy" in logs and not self._reported_kind("lr_too_high"):
-            self._report(health.no_progress(self._start_losses[0], self._start_losses[-1], float(logs["accuracy"]),
-                                            self._chance_accuracy(), self.trainer.learning_rate, epoch,
-                                            self._probabilities))
+        if not self._progress_judged and self._batches >= PROGRESS_BATCHES and self._start_losses \
+                and "accuracy" in logs:  # judged once, at the first epoch end with enough batches behind it
+            self._progress_judged = True
+            if not self._reported_kind("lr_too_high"):
+                self._report(health.no_progress(self._start_losses[0], self._last_loss, float(logs["accuracy"]),
+                                                self._chance_accuracy(), self.trainer.learning_rate, epoch,
+                                                self._probabilities))
         if "loss" in logs and "val_loss" in logs:
             self._epoch_losses.append(float(logs["loss"]))
             self._val_losses.append(float(logs["val_loss"]))
@@ -250,7 +263,8 @@ class HealthCallback(Callback):
     def state_dict(self) -> dict[str, Any]:
         return {"findings": [finding.to_json() for finding in self.findings], "loss": list(self._epoch_losses),
                 "val_loss": list(self._val_losses), "start_losses": list(self._start_losses),
-                "start_positions": list(self._start_positions), "batches": self._batches}
+                "start_positions": list(self._start_positions), "batches": self._batches,
+                "last_loss": self._last_loss, "progress_judged": self._progress_judged}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.findings = [Finding.from_json(data) for data in state.get("findings", [])]
@@ -260,6 +274,8 @@ class HealthCallback(Callback):
         self._start_losses = [float(v) for v in state.get("start_losses", [])]
         self._start_positions = [float(v) for v in state.get("start_positions", [])]
         self._batches = int(state.get("batches", 0))
+        self._last_loss = float(state.get("last_loss", math.nan))
+        self._progress_judged = bool(state.get("progress_judged", False))
 
 
 def relu_layers(network: Any) -> list[str]:

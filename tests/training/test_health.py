@@ -180,3 +180,18 @@ def test_the_train_command_prints_the_findings_once_and_can_skip_them(tmp_path, 
     assert out.count("The learning rate 10 is too high") == 1 and "Training health:" in out
     main([*common, "--no-health-checks"])
     assert "Training health" not in capsys.readouterr().out
+
+
+def test_a_learning_rate_far_too_low_makes_no_progress():
+    health = run(epochs=1, batch_size=8, learning_rate=1e-7, optimizer="sgd")
+    finding = the(health, "no_progress")
+    assert finding.epoch == 0 and "too low a learning rate" in finding.cause
+
+
+def test_a_softmax_fed_to_the_loss_twice_is_named_as_the_likely_cause():
+    network = sequential([("Input", {"shape": [1, 8, 8]}), ("Flatten", {}),
+                          ("Dense", {"units": CLASSES, "activation": "softmax"}),
+                          ("Softmax", {})])
+    health = run(network, epochs=1, batch_size=8, learning_rate=1e-3, optimizer="sgd")
+    finding = the(health, "no_progress")
+    assert "already sum to 1" in finding.cause

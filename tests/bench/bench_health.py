@@ -1,0 +1,73 @@
+"""What do the training-health checks cost?  The lecture's network trained with
+Trainer.fit, with a HealthCallback and without, side by side: same data, batch
+size, steps and seed; runs alternate so drift in the machine's speed hits both.
+
+Run: .venv/bin/python tests/bench/bench_health.py [epochs] [device]
+Goal (issue #17): with the checks on, at least 0.97 of the samples/s with them
+off.  The checks sample every one of the first 10 batches and then one batch in
+25, so a short run pays relatively more than a long one; the figures per epoch
+of 6,400 samples (100 batches) are printed.  Prints; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from cnnstudio.core.project import load_project
+from cnnstudio.data.registry import load_dataset
+from cnnstudio.training.config import TrainConfig
+from cnnstudio.training.health_monitor import HealthCallback
+from cnnstudio.training.trainer import Trainer
+
+ROOT = Path(__file__).resolve().parents[2]
+NETWORK = load_project(ROOT / "projects" / "lecture_mnist.cnnproj").network
+SAMPLES = 6400
+BATCH = 64
+ROUNDS = 5
+
+
+def samples_per_second(x, y, epochs: int, device: str, health: bool) -> tuple[float, int]:
+    callbacks = [HealthCallback(np.bincount(y, minlength=10).tolist())] if health else []
+    trainer = Trainer(NETWORK, TrainConfig(seed=0, epochs=epochs, batch_size=BATCH, device=device,
+                                           optimizer="rmsprop", learning_rate=1e-3), callbacks)
+    trainer.fit(x[:BATCH * 2], y[:BATCH * 2], epochs=1, verbose=0)  # warm up kernels and allocator
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    started = time.perf_counter()
+    trainer.fit(x, y, verbose=0)
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - started
+    findings = len(callbacks[0].findings) if health else 0
+    return SAMPLES * epochs / seconds, findings
+
+
+def main() -> None:
+    epochs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    device = sys.argv[2] if len(sys.argv) > 2 else "cpu"
+    data = load_dataset("mnist", split="train", subset=SAMPLES, seed=0)
+    x, y = data.x, data.y.astype(np.int64)
+    print(f"lecture MNIST net, {SAMPLES:,} samples x {epochs} epochs, batch {BATCH}, {device}, "
+          f"{torch.get_num_threads()} threads, {ROUNDS} rounds (alternating)")
+    off, on, found = [], [], 0
+    for round_number in range(ROUNDS):
+        order = (False, True) if round_number % 2 == 0 else (True, False)
+        for health in order:
+            speed, findings = samples_per_second(x, y, epochs, device, health)
+            (on if health else off).append(speed)
+            found = max(found, findings)
+    median_off, median_on = statistics.median(off), statistics.median(on)
+    print(f"{'health checks':<16}{'samples/s (median)':>20}{'runs':>40}")
+    print(f"{'off':<16}{median_off:>20,.0f}{'  '.join(f'{v:,.0f}' for v in off):>40}")
+    print(f"{'on':<16}{median_on:>20,.0f}{'  '.join(f'{v:,.0f}' for v in on):>40}")
+    print(f"ratio on/off: {median_on / median_off:.3f} (goal >= 0.97); findings in the healthy run: {found}")
+
+
+if __name__ == "__main__":
+    main()
