@@ -117,10 +117,13 @@ class HealthCallback(Callback):
                 if not isinstance(output, torch.Tensor):
                     return
                 value = output.detach()
-                self._stats[("bad", name)] = (~torch.isfinite(value)).sum()
-                self._stats[("size", name)] = value.numel()
+                # one pass: a sum is inf or NaN exactly when a value is (short of 1e38-sized values
+                # adding up past float32, which is blowing up too); the values are counted only then
+                self._stats[("bad", name)] = ~torch.isfinite(value.sum())
+                self._stats[("value", name)] = value
                 if name in self._relus and value.dim() >= 2:  # a unit is a channel (or a Dense unit)
-                    self._stats[("alive", name)] = (value > 0).transpose(0, 1).reshape(value.shape[1], -1).any(dim=1)
+                    peaks = value.amax(dim=0)
+                    self._stats[("alive", name)] = (peaks.flatten(1).amax(dim=1) if peaks.dim() > 1 else peaks) > 0
                 if name == self._output and value.dim() == 2:
                     sums = value.float().sum(dim=1)
                     self._stats[("probabilities", name)] = (value.min() >= 0) & ((sums - 1).abs().max() < 1e-3)
@@ -195,10 +198,10 @@ class HealthCallback(Callback):
         if self._reported_kind("non_finite"):
             return
         for name in self._layers:  # forward order: the first layer whose output broke
-            bad = int(read.get(("bad", name), 0))
-            if bad:
-                self._report(health.non_finite(name, "output", self._epoch, batch, x, bad,
-                                               int(self._stats.get(("size", name), 0))))
+            if read.get(("bad", name)):
+                value = self._stats[("value", name)]
+                self._report(health.non_finite(name, "output", self._epoch, batch, x,
+                                               int((~torch.isfinite(value)).sum()), value.numel()))
                 return
         broken = [name for name, value in rms.items() if not math.isfinite(value)]
         if broken:  # backward order: the gradient breaks first near the output
