@@ -11,8 +11,10 @@ every caller:
    network, and holds out the stratified validation split;
 3. builds the trainer with the project's callbacks, a backup for stopping and
    carrying on, the run record's per-epoch history, the thread policy
-   (``threads``), and whatever the caller watches with (a progress bar, an
-   event stream);
+   (``threads``), the training-health checks (``health_monitor``: findings go
+   into the record and the event stream as they are made, and are printed at
+   the end), and whatever the caller watches with (a progress bar, an event
+   stream);
 4. trains, then keeps the final weights, the validation predictions and the
    test metrics in the folder and marks the run finished, stopped or failed.
 

@@ -195,3 +195,23 @@ def test_a_softmax_fed_to_the_loss_twice_is_named_as_the_likely_cause():
     health = run(network, epochs=1, batch_size=8, learning_rate=1e-3, optimizer="sgd")
     finding = the(health, "no_progress")
     assert "already sum to 1" in finding.cause
+
+
+def test_a_run_ended_by_a_nan_loss_between_checks_still_reports_it(monkeypatch):
+    from cnnstudio.training import health_monitor
+    from cnnstudio.training.callbacks import TerminateOnNaN
+
+    monkeypatch.setattr(health_monitor, "DENSE_BATCHES", 1)
+    health = HealthCallback(interval=1000)
+
+    def break_weights(batch, logs=None):
+        if batch == 3:
+            with torch.no_grad():
+                run_trainer.model.dense_1.weight.fill_(float("nan"))
+
+    run_trainer = trainer([LambdaCallback(on_train_batch_begin=break_weights), TerminateOnNaN(), health], epochs=1)
+    x, y = band_data(240)
+    with pytest.raises(TrainingError, match="nan"):
+        run_trainer.fit(x, y, verbose=0)
+    finding = the(health, "non_finite")
+    assert finding.numbers["batch"] == 4 and "the loss" in finding.title
