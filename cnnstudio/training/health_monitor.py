@@ -119,7 +119,8 @@ class HealthCallback(Callback):
                 value = output.detach()
                 # one pass: a sum is inf or NaN exactly when a value is (short of 1e38-sized values
                 # adding up past float32, which is blowing up too); the values are counted only then
-                self._stats[("bad", name)] = ~torch.isfinite(value.sum())
+                # (summed in float32: a float16 sum of a large activation overflows on its own)
+                self._stats[("bad", name)] = ~torch.isfinite(value.sum(dtype=torch.float32))
                 self._stats[("value", name)] = value
                 if name in self._relus and value.dim() >= 2:  # a unit is a channel (or a Dense unit)
                     peaks = value.amax(dim=0)
