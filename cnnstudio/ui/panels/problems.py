@@ -63,8 +63,7 @@ class ProblemsPanel(QListWidget):
         error = shown.severity == "error"
         icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical if error
                                          else QStyle.StandardPixmap.SP_MessageBoxWarning)
-        where = f"epoch {shown.epoch + 1}" if shown.epoch is not None and not shown.layers else ""
-        item = QListWidgetItem(icon, f"Training{' (' + where + ')' if where else ''}: {shown.text()}")
+        item = QListWidgetItem(icon, f"Training: {shown.text()}")
         node = self.document.network.node_by_name(shown.layer) if shown.layer else None
         item.setData(NODE_ROLE, node.id if node is not None else None)
         item.setToolTip(shown.text())
