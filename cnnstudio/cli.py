@@ -162,7 +162,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     given = {"dataset": args.dataset, "subset": args.subset, "validation_split": args.validation_split,
              "epochs": args.epochs, "batch_size": args.batch_size, "optimizer": args.optimizer,
              "learning_rate": args.lr, "device": args.device, "seed": args.seed, "precision": args.precision,
-             "threads": args.threads, "deterministic": True if args.deterministic else None}
+             "threads": args.threads, "deterministic": True if args.deterministic else None,
+             "health_checks": False if args.no_health_checks else None}
     flags = {**FLAGS, "learning_rate": _spelled(args.argv, "--lr", FLAGS["learning_rate"])}
     overrides = {name: Override(value, flags[name]) for name, value in given.items() if value is not None}
     try:
@@ -458,6 +459,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="deterministic kernels: the same seed gives the same weights")
     train.add_argument("--threads", metavar="auto|N",
                        help="CPU threads: auto measures and follows the fastest (default: the project's, else auto)")
+    train.add_argument("--no-health-checks", action="store_true",
+                       help="skip the training-health checks (dead ReLUs, vanishing gradients, a learning rate too "
+                            "high, over-fitting...; default: the project's, else on)")
     train.add_argument("--out", metavar="DIR",
                        help="train into this folder, carrying on from a backup there (default: a new folder in "
                             "PROJECT.runs/)")

@@ -30,7 +30,7 @@ PRECISIONS = ("float32", "float16", "bfloat16")
 #: file, ``Trainer(..., lr=...)``); the CLI's ``--lr`` is the same alias
 ALIASES = {"lr": "learning_rate"}
 #: ``training`` keys of a project file that are not ``TrainConfig`` fields (the session reads them)
-TRAINING_EXTRAS = ("callbacks", "threads")
+TRAINING_EXTRAS = ("callbacks", "threads", "health_checks")
 
 FLOAT16_ON_CPU = ("training.precision 'float16' needs a GPU (CUDA or Apple MPS): the CPU has no fast float16 "
                   "kernels; use 'bfloat16' or 'float32' on the CPU")
@@ -162,7 +162,7 @@ class TrainConfig:
     @classmethod
     def from_project(cls, training: Mapping[str, Any] | None) -> "TrainConfig":
         """The config of a project file's ``training`` object, leaving out what the
-        session reads itself (``TRAINING_EXTRAS``: callbacks, threads)."""
+        session reads itself (``TRAINING_EXTRAS``: callbacks, threads, health_checks)."""
         if isinstance(training, Mapping):
             training = {key: value for key, value in training.items() if key not in TRAINING_EXTRAS}
         return cls.from_dict(training)

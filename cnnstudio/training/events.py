@@ -16,6 +16,8 @@ standard output; nothing else is written there.  Each event is
               ``samples_per_second``, ``eta`` (seconds), ``threads``
 ``epoch``     ``epoch`` (0-based) and its ``logs`` (loss, accuracy, val_*, lr)
 ``marker``    ``x`` (in epochs) and ``text``: a callback acted (lr change, checkpoint...)
+``health``    ``finding``: a training-health finding (``training.health.Finding.to_json()``:
+              kind, severity, title, cause, fix, numbers, layers, epoch, x in epochs)
 ``maps``      ``layer`` and ``array`` (C, H, W) or (F,): that layer's output for the sample
 ``filters``   ``array``: the first convolution's kernels (out, in, kh, kw)
 ``control``   a command arrived: ``command`` (stop, pause, resume) and where the run was

@@ -8,7 +8,8 @@ round, and a run can be inspected, exported or resumed long after it ended:
 =========================  ==============================================================
 ``run.json``               the record: id, label, kind, status, message, the settings that
                            were resolved, what was actually used (device, threads, torch,
-                           seed), dataset, classes, per-epoch history, test metrics, timing
+                           seed), dataset, classes, per-epoch history, test metrics, timing,
+                           and the training-health findings (``health``: ``Finding.to_json()``)
 ``project.cnnproj``        the project exactly as it was trained (or imported)
 ``log.csv``                one row per epoch (the ``CSVLogger`` callback, when on)
 ``weights.safetensors``    the final weights; ``weights.pt`` holds the same state_dict
@@ -103,6 +104,7 @@ class RunRecord:
     timing: dict[str, float] = field(default_factory=dict)     # fit_seconds, samples_per_second (training only)
     source: str = ""                    # an import's source file
     sweep: dict[str, Any] | None = None  # a sweep's trial: study, trial number, the values it tried
+    health: list[dict[str, Any]] = field(default_factory=list)  # training.health findings, as JSON
     pid: int | None = None
     host: str = ""
 
@@ -214,6 +216,8 @@ def _check_types(record: RunRecord) -> None:
             raise ValueError(f"{name} must be an object")
     if record.sweep is not None and not isinstance(record.sweep, dict):
         raise ValueError("sweep must be an object")
+    if not isinstance(record.health, list) or not all(isinstance(item, dict) for item in record.health):
+        raise ValueError("health must be a list of findings")
     if not isinstance(record.classes, list) or not isinstance(record.epochs, list):
         raise ValueError("classes and epochs must be lists")
     record.history = {str(key): [float(v) for v in values] for key, values in record.history.items()}

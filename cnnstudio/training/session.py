@@ -11,8 +11,10 @@ every caller:
    network, and holds out the stratified validation split;
 3. builds the trainer with the project's callbacks, a backup for stopping and
    carrying on, the run record's per-epoch history, the thread policy
-   (``threads``), and whatever the caller watches with (a progress bar, an
-   event stream);
+   (``threads``), the training-health checks (``health_monitor``: findings go
+   into the record and the event stream as they are made, and are printed at
+   the end), and whatever the caller watches with (a progress bar, an event
+   stream);
 4. trains, then keeps the final weights, the validation predictions and the
    test metrics in the folder and marks the run finished, stopped or failed.
 
@@ -36,6 +38,7 @@ import platform
 import random
 import socket
 import sys
+import textwrap
 import threading
 import time
 from dataclasses import dataclass, field
@@ -197,6 +200,7 @@ class TrainingSession:
         self._paused = False
         self._control = threading.Lock()
         self._events_callback = None
+        self.health = None                  # the HealthCallback, when the health checks are on
 
     # ------------------------------------------------------------------ control (any thread)
     def request_stop(self) -> None:
@@ -258,10 +262,12 @@ class TrainingSession:
             raise
         except BaseException as error:
             message = _one_line(error)
+            self._say_health()
             runs.end_record(record, runs.FAILED, message)
             self._emit_end(runs.FAILED, message, started)
             raise
         result.seconds = time.perf_counter() - started
+        self._say_health()
         self._emit_end(result.status, record.message, started)
         return result
 
@@ -287,6 +293,7 @@ class TrainingSession:
                                 environment=self._environment(), sweep=spec.sweep)
         if previous is not None:
             record.created, record.history, record.epochs = previous.created, previous.history, previous.epochs
+            record.health = previous.health
         copy = folder / runs.PROJECT_FILE
         text = dumps(spec.project)
         if not copy.exists() or copy.read_text("utf-8") != text:
@@ -309,6 +316,32 @@ class TrainingSession:
             self.events.phase(phase, text)
         if self._stop.is_set():
             raise StoppedBeforeTraining
+
+    def _on_finding(self, finding) -> None:
+        """A training-health finding: kept in the run record at once (a run that dies still has
+        it) and sent to whoever watches; the CLI prints them all when the run ends."""
+        if self.record is not None:
+            self.record.health.append(finding.to_json())
+            runs.write_record(self.record)
+        if self.events is not None:
+            self.events.emit("health", finding=finding.to_json())
+
+    def _say_health(self) -> None:
+        if self.health is None or self.stream is None:
+            return
+        findings = self.health.findings
+        if not findings:
+            self._say("Training health: no problems found.")
+            return
+        self._say(f"Training health: {_plural(len(findings), 'finding')}")
+        for finding in findings:
+            parts = (f"layer {finding.layer}" if finding.layer else "",
+                     f"epoch {finding.epoch + 1}" if finding.epoch is not None else "")
+            where = ", ".join(part for part in parts if part and part not in finding.title)
+            self._say(f"  [{finding.severity}] {finding.title}" + (f" ({where})" if where else ""))
+            for line in (finding.numbers_text(), finding.cause, f"Fix: {finding.fix}"):
+                if line:
+                    self._say(textwrap.fill(line, width=100, initial_indent="    ", subsequent_indent="    "))
 
     def _emit_end(self, status: str, message: str, started: float) -> None:
         if self.events is not None:
@@ -343,7 +376,7 @@ class TrainingSession:
         record.environment.update({"device": str(device), "threads": choice.describe(),
                                    "torch": _torch_version()})
         callbacks = self._callbacks(record, validation is not None, tuner or choice.threads,
-                                    probe=self._probe(train, validation))
+                                    probe=self._probe(train, validation), train=train)
         import dataclasses
         trainer = Trainer(spec.project.network, dataclasses.replace(config, validation_split=0.0), callbacks)
         with self._control:
@@ -423,7 +456,7 @@ class TrainingSession:
             raise SettingsError(f"dataset {dataset['name']}", str(error)) from None
         return data, dataset["name"]
 
-    def _callbacks(self, record: runs.RunRecord, has_validation: bool, threads: Any, probe) -> list:
+    def _callbacks(self, record: runs.RunRecord, has_validation: bool, threads: Any, probe, train) -> list:
         from .callback_settings import make_callbacks
         from .callbacks import BackupAndRestore, ProgbarLogger
 
@@ -433,6 +466,11 @@ class TrainingSession:
             callbacks.append(BackupAndRestore(record.folder / runs.BACKUP_DIR))
         callbacks.append(RunRecorder(record))
         callbacks.append(SampleCounter())
+        if self.spec.settings.health_checks:
+            from .health_monitor import HealthCallback
+            counts = np.bincount(np.asarray(train.y, dtype=np.int64), minlength=len(train.classes))
+            self.health = HealthCallback(counts.tolist(), list(train.classes), listeners=[self._on_finding])
+            callbacks.append(self.health)
         if self.stream is not None and self.progress_bar:
             callbacks.append(ProgbarLogger(stream=self.stream))
         if not isinstance(threads, int):

@@ -15,7 +15,8 @@ Where settings live in the project:
   held out for validation, stratified by class; default 0.1).
 * ``training``: the ``TrainConfig`` fields (optimizer, learning rate, batch
   size, epochs, device, precision, seed, deterministic...), ``callbacks`` (the
-  callbacks editor's settings) and ``threads`` (``auto`` or a number).
+  callbacks editor's settings), ``threads`` (``auto`` or a number) and
+  ``health_checks`` (``true`` unless switched off: ``training.health``).
 
 Older files kept ``validation_split`` under ``training``; it is read from there
 when ``dataset`` has none.
@@ -43,7 +44,7 @@ DATASET_KEYS = ("name", "path", "subset", "validation_split")
 FLAGS = {"dataset": "--dataset", "subset": "--subset", "validation_split": "--validation-split",
          "epochs": "--epochs", "batch_size": "--batch-size", "optimizer": "--optimizer", "learning_rate": "--learning-rate",
          "device": "--device", "seed": "--seed", "precision": "--precision", "threads": "--threads",
-         "deterministic": "--deterministic"}
+         "deterministic": "--deterministic", "health_checks": "--no-health-checks"}
 
 
 class SettingsError(ValueError):
@@ -73,12 +74,14 @@ class ResolvedSettings:
     dataset: dict[str, Any]                 # name, path (absolute or None), subset, validation_split
     callbacks: dict[str, dict[str, Any]]    # normalized callbacks-editor settings
     threads: str | int = AUTO
+    health_checks: bool = True              # the training-health findings (training.health_monitor)
     sources: dict[str, str] = field(default_factory=dict)   # setting -> where its value came from
 
     def to_json(self) -> dict[str, Any]:
         """The settings as the run record keeps them (the project's own shape)."""
         training = {key: value for key, value in self.config.to_dict().items() if key != "validation_split"}
-        return {"training": {**training, "callbacks": self.callbacks, "threads": self.threads},
+        return {"training": {**training, "callbacks": self.callbacks, "threads": self.threads,
+                             "health_checks": self.health_checks},
                 "dataset": dict(self.dataset)}
 
 
@@ -121,6 +124,14 @@ def resolve_settings(project_dataset: Mapping[str, Any] | None, project_training
     except ValueError as error:
         raise SettingsError(sources["threads"], str(error)) from None
 
+    health_checks = training_in.get("health_checks", True)
+    sources["health_checks"] = f"{where}: training.health_checks" if "health_checks" in training_in else "default"
+    if "health_checks" in overrides:
+        given = overrides.pop("health_checks")
+        health_checks, sources["health_checks"] = given.value, given.source
+    if not isinstance(health_checks, bool):
+        raise SettingsError(sources["health_checks"], f"health_checks must be true or false, not {health_checks!r}")
+
     # ---------------------------------------------------------------- dataset
     dataset = {"name": dataset_in.get("name"), "path": dataset_in.get("path"), "subset": dataset_in.get("subset"),
                "validation_split": dataset_in.get("validation_split", legacy_split)}
@@ -152,7 +163,7 @@ def resolve_settings(project_dataset: Mapping[str, Any] | None, project_training
     _check_dataset_name(dataset, sources.get("dataset.name", f"{where}: dataset.name"))
     if overrides:
         raise ValueError(f"unknown setting(s): {', '.join(sorted(overrides))}")
-    return ResolvedSettings(config, dataset, callbacks, threads, sources)
+    return ResolvedSettings(config, dataset, callbacks, threads, health_checks, sources)
 
 
 def _object(value: Any, key: str, where: str) -> dict[str, Any]:

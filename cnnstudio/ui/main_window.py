@@ -301,10 +301,17 @@ class MainWindow(QMainWindow):
             from .training.view import TrainingView
             self.training_view = TrainingView(self.document, self.prompter)
             self.training_view.runningChanged.connect(self.lock_banner.setVisible)
+            self.training_view.healthFindings.connect(self._show_training_health)
             self.workspace.replace_page(1, self.training_view, "Train")
             self.training_view.detect_devices()
         self.central_tabs.setCurrentIndex(1)
         return self.training_view
+
+    def _show_training_health(self, findings: list) -> None:
+        """A run's training-health findings: in the Problems list and as marks on the blocks."""
+        from .canvas.health_marks import show_health_marks
+        self.problems.show_training_findings(findings)
+        show_health_marks(self.scene, findings)
 
     def show_lab(self, page: str | None = None):
         """The Lab tab (issue #7), built the first time it is shown; ``page`` is a key of

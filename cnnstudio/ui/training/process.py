@@ -43,6 +43,7 @@ class TrainingProcess(QObject):
     progress = Signal(dict)
     epochEnded = Signal(int, dict)
     marker = Signal(float, str)
+    health = Signal(dict)                 # a training-health finding (training.health.Finding.to_json())
     maps = Signal(str, object)            # layer, (C, H, W) or (F,)
     filters = Signal(object)              # (out, in, kh, kw)
     acknowledged = Signal(str, dict)      # a command arrived in the child: stop/pause/resume, where the run was
@@ -159,6 +160,9 @@ class TrainingProcess(QObject):
             self.epochEnded.emit(int(event["epoch"]), dict(event.get("logs", {})))
         elif kind == "marker":
             self.marker.emit(float(event["x"]), str(event["text"]))
+        elif kind == "health":
+            if isinstance(event.get("finding"), dict):
+                self.health.emit(event["finding"])
         elif kind == "maps":
             self.maps.emit(str(event["layer"]), decode_array(event["array"]))
         elif kind == "filters":

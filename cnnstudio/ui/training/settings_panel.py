@@ -176,6 +176,10 @@ class SettingsBox(QGroupBox):
         self.seed.setRange(-1, 2**31 - 1)
         self.seed.setSpecialValueText("random")
         self.deterministic = QCheckBox("deterministic kernels")
+        self.health_checks = QCheckBox("training health checks")
+        self.health_checks.setToolTip("Watch a few batches for dead ReLUs, vanishing or exploding gradients, "
+                                      "inf/NaN values, a learning rate too high or too low, over-fitting and "
+                                      "unbalanced classes; findings show in Problems, on the blocks and the plots")
         self.threads = QSpinBox()
         self.threads.setRange(0, 256)
         self.threads.setSpecialValueText("auto")
@@ -194,12 +198,13 @@ class SettingsBox(QGroupBox):
         form.addRow("Seed", self.seed)
         form.addRow("", self.deterministic)
         form.addRow("CPU threads", self.threads)
+        form.addRow("", self.health_checks)
         self._devices_known = False
         self.optimizer.currentTextChanged.connect(self._on_optimizer)
         for signal in (self.optimizer.currentIndexChanged, self.learning_rate.valueChanged,
                        self.batch_size.valueChanged, self.epochs.valueChanged, self.device.currentIndexChanged,
                        self.precision.currentIndexChanged, self.seed.valueChanged, self.deterministic.toggled,
-                       self.threads.valueChanged):
+                       self.threads.valueChanged, self.health_checks.toggled):
             signal.connect(self._emit_changed)
         self.apply(None)
 
@@ -224,6 +229,7 @@ class SettingsBox(QGroupBox):
         """The settings as a checked ``TrainConfig`` (``ValueError`` names a bad field)."""
         data = self.to_dict()
         data.pop("threads")
+        data.pop("health_checks")
         return TrainConfig.from_dict(data)
 
     def to_dict(self) -> dict[str, Any]:
@@ -231,7 +237,8 @@ class SettingsBox(QGroupBox):
                 "batch_size": self.batch_size.value(), "epochs": self.epochs.value(),
                 "device": self.device.currentText() or "auto", "precision": self.precision.currentText(),
                 "seed": None if self.seed.value() < 0 else self.seed.value(),
-                "deterministic": self.deterministic.isChecked(), "threads": self.threads.value() or "auto"}
+                "deterministic": self.deterministic.isChecked(), "threads": self.threads.value() or "auto",
+                "health_checks": self.health_checks.isChecked()}
 
     def apply(self, settings: dict | None) -> None:
         config = TrainConfig.from_dict({k: v for k, v in (settings or {}).items()
@@ -248,6 +255,7 @@ class SettingsBox(QGroupBox):
         self.precision.setCurrentText(config.precision)
         self.seed.setValue(-1 if config.seed is None else config.seed)
         self.deterministic.setChecked(config.deterministic)
+        self.health_checks.setChecked((settings or {}).get("health_checks", True) is not False)
         threads = (settings or {}).get("threads", "auto")
         self.threads.setValue(threads if isinstance(threads, int) and not isinstance(threads, bool) else 0)
 

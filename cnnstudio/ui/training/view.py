@@ -39,12 +39,23 @@ from .results import ResultsView
 from .run_controls import EXPORT_FORMATS, RunControls
 from .settings_panel import CallbacksBox, DatasetBox, SettingsBox
 
-__all__ = ["EXPORT_FORMATS", "TrainingView"]
+__all__ = ["EXPORT_FORMATS", "TrainingView", "health_marker_text"]
+
+
+def health_marker_text(finding: dict) -> str:
+    """A plot marker's few words: what, and which layer."""
+    words = {"non_finite": "inf/NaN", "dead_relu": "dead ReLUs", "vanishing_gradients": "vanishing gradients",
+             "exploding_gradients": "exploding gradients", "lr_too_high": "lr too high", "no_progress": "no progress",
+             "overfitting": "over-fitting", "class_imbalance": "unbalanced classes"}
+    text = words.get(str(finding.get("kind")), str(finding.get("kind", "health")))
+    layers = finding.get("layers") or []
+    return text + (f" ({layers[0]})" if layers else "")
 
 
 class TrainingView(QWidget):
     runningChanged = Signal(bool)
     runFinished = Signal(str)  # finished / stopped / failed
+    healthFindings = Signal(list)  # the training-health findings of the run in progress or chosen (JSON dicts)
 
     def __init__(self, document: NetworkDocument, prompter, parent=None) -> None:
         super().__init__(parent)
@@ -57,6 +68,7 @@ class TrainingView(QWidget):
         self.trained = None                     # training.trained_run.TrainedRun: the run whose results show
         self.project_runs = ProjectRuns()
         self.failure = ""
+        self.health_findings: list[dict] = []    # of the run in progress, or of the run chosen
         self.background = BackgroundTasks(self)
         self._applying = False
         self._started_at = 0.0
@@ -153,6 +165,7 @@ class TrainingView(QWidget):
             self.export_button.setEnabled(False)
             self.maps_page.clear()
             self.filters.set_maps(None)
+            self._show_health([])  # the findings of a run of this project, if one is chosen below
         self._fill_layers()
         if runs:
             self._load_runs(another_project=not self.running)
@@ -263,10 +276,12 @@ class TrainingView(QWidget):
         process.progress.connect(self._on_progress)
         process.epochEnded.connect(self._on_epoch_end)
         process.marker.connect(self.plots.add_marker)
+        process.health.connect(self._on_health)
         process.maps.connect(self.maps_page.show_maps)
         process.filters.connect(self._on_filters)
         process.ended.connect(self._on_ended)
         self.plots.start_run(label)
+        self._show_health([])
         self.failure = ""
         self.controls.show_starting(config.epochs)
         self._started_at = time.monotonic()
@@ -322,6 +337,17 @@ class TrainingView(QWidget):
     def _on_epoch_end(self, epoch: int, logs: dict) -> None:
         self.plots.add_epoch(epoch, logs)
         self.controls.show_epoch_done(epoch)
+
+    def _on_health(self, finding: dict) -> None:
+        """A finding from the run in progress: a marker on the plots where it was seen, and it
+        joins the Problems list and the blocks (through ``healthFindings``)."""
+        if isinstance(finding.get("x"), (int, float)):
+            self.plots.add_marker(float(finding["x"]), health_marker_text(finding))
+        self._show_health([*self.health_findings, finding])
+
+    def _show_health(self, findings: list[dict]) -> None:
+        self.health_findings = list(findings)
+        self.healthFindings.emit(self.health_findings)
 
     def _on_layer_chosen(self, layer: str) -> None:
         if self.process is not None:
@@ -413,6 +439,9 @@ class TrainingView(QWidget):
             self.plots.start_run(record.label)
             for index, epoch in enumerate(record.epochs):
                 self.plots.add_epoch(epoch, {k: v[index] for k, v in record.history.items() if index < len(v)})
+            for finding in record.health:
+                if isinstance(finding.get("x"), (int, float)):
+                    self.plots.add_marker(float(finding["x"]), health_marker_text(finding))
         self._fill_runs(select=self.project_runs.newest_with_weights())
 
     def _fill_runs(self, select: int | None) -> None:
@@ -425,6 +454,7 @@ class TrainingView(QWidget):
         if not 0 <= index < len(self.runs) or self.running:
             return
         record = self.runs[index]
+        self._show_health(record.health)
         if not record.has_weights:
             self.trained = None
             self.export_button.setEnabled(False)
