@@ -53,6 +53,9 @@ def dataset_sample(dataset: Mapping[str, Any] | None = None, index: int = 0,
     path = settings.get("path")
     if isinstance(path, str) and path and base_dir is not None and not Path(path).is_absolute():
         path = str(Path(base_dir) / path)
+    if path and Path(path).exists() and not (Path(path).is_file() or Path(path).is_dir()):
+        # a pipe or a device may never end: one preview sample is not worth waiting on it
+        raise DatasetError(path, "is not a regular file or folder", "Choose the dataset's file or folder")
     data, split = _dataset(str(name), path or None)
     position = index % len(data.x)
     label = int(data.y[position])
@@ -61,11 +64,16 @@ def dataset_sample(dataset: Mapping[str, Any] | None = None, index: int = 0,
     return PreviewSample(data.x[position], label, f"{title} {split} #{position}: {class_name}", position)
 
 
-_lock = threading.Lock()
+_locks: dict[tuple[str, str | None], threading.Lock] = {}
+_locks_guard = threading.Lock()
 
 
 def _dataset(name: str, path: str | None) -> tuple[ArrayDataset, str]:
-    with _lock:  # two previews never read the same files at once
+    # two previews never read the same files at once, and a slow read of one dataset never
+    # holds up the previews of another
+    with _locks_guard:
+        lock = _locks.setdefault((name, path), threading.Lock())
+    with lock:
         return _read(name, path)
 
 

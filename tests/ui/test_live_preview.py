@@ -3,16 +3,21 @@ computed off the UI thread; an edit while a preview runs makes the newer one win
 
 from __future__ import annotations
 
+import gc
+import os
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from cnnstudio.lab.preview import preview_network
-from cnnstudio.lab.preview_sample import dataset_sample
+from cnnstudio.lab.preview_sample import dataset_sample, project_sample
 from cnnstudio.ui.commands import SetParams
+from cnnstudio.ui.main_window import MainWindow
 from cnnstudio.ui.preview.thumbnail import thumbnail_of
 
+LECTURE_FILE = Path(__file__).resolve().parents[2] / "projects" / "lecture_mnist.cnnproj"
 TIMEOUT = 60_000  # the first preview of a test run imports torch in the worker
 
 
@@ -148,3 +153,38 @@ def test_previews_can_be_turned_off(previewed, qtbot):
         assert not previewed.previews.busy and previewed.previews.result is None
     finally:
         previewed.live_preview_action.trigger()  # the choice is remembered; leave it on for other tests
+
+
+
+def test_a_window_closes_while_its_preview_is_stuck_and_the_late_result_harms_nothing(qtbot, tmp_path):
+    """A preview stuck in a read (a network share, a pipe) must not hold the window open,
+    and its result arriving after the window is gone must neither be shown nor crash."""
+    window = MainWindow(autosave_folder=tmp_path / "autosave", restore_layout=False)  # not qtbot's: deleted here
+    window.show()
+    assert window.open_path(LECTURE_FILE)
+    qtbot.waitUntil(lambda: settled(window), timeout=TIMEOUT)
+    gate = Gate(window.previews.compute, obey_stop=False)
+    window.previews.compute = gate
+    set_params(window, "conv2d_1", filters=8)
+    qtbot.waitUntil(gate.entered.is_set, timeout=TIMEOUT)
+    worker = window.previews._thread
+
+    window.document.undo_stack.setClean()
+    assert window.close()                        # returns although the preview still runs
+    assert worker.is_alive()
+    window.deleteLater()
+    qtbot.wait(10)                               # the window and its preview controller are destroyed
+    del window
+    gc.collect()
+    gate.open.set()                              # the stuck read ends: its result has nowhere to go
+    worker.join(TIMEOUT / 1000)
+    assert not worker.is_alive()
+    qtbot.wait(10)                               # a queued delivery, if one were made, would run here
+
+
+def test_a_project_whose_dataset_is_a_pipe_previews_the_built_in_mnist(tmp_path):
+    fifo = tmp_path / "endless.npz"
+    os.mkfifo(fifo)
+    sample = project_sample({"name": "npz", "path": str(fifo)})
+    assert "not a regular file" in sample.note and "built-in MNIST" in sample.note
+    assert sample.caption.startswith("mnist")

@@ -17,16 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 from cnnstudio.core.network import Network
 from cnnstudio.lab.preview import NetworkPreview, PreviewCancelled
 from cnnstudio.lab.preview_sample import PreviewSample
 
-from ..background import BackgroundTasks
 from ..document import NetworkDocument
 
 DELAY_MS = 150
+#: how long closing the window waits for a preview to notice its stop flag (it checks after each
+#: layer); a preview stuck in a file read is left behind rather than holding the window open
+SHUTDOWN_WAIT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class LivePreview(QObject):
     """The newest preview of the document's network (``result``), kept fresh after each edit."""
 
     changed = Signal()  # a newer result, or none (previews turned off)
+    _delivered = Signal(object, object)  # (result, error) from the worker, queued to the UI thread
 
     def __init__(self, document: NetworkDocument, runs_base: Callable[[], Path | None] = lambda: None,
                  parent: QObject | None = None) -> None:
@@ -96,7 +99,12 @@ class LivePreview(QObject):
         self.generation = 0
         self.started: list[int] = []    # generations handed to a worker, oldest first (tests read it)
         self._running: threading.Event | None = None  # the running job's stop flag
-        self._tasks = BackgroundTasks(self)
+        self._running_request: PreviewRequest | None = None
+        # A plain daemon thread, not a QThread: a preview stuck in a slow or endless read (a
+        # network share, a pipe) must neither keep the window from closing nor abort the process
+        # when its owner is destroyed while it runs, as a running QThread's destruction does.
+        self._thread: threading.Thread | None = None
+        self._delivered.connect(self._on_delivered)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DELAY_MS)
@@ -155,11 +163,30 @@ class LivePreview(QObject):
             return
         request = self._request()
         stop = threading.Event()
-        self._running = stop
+        self._running, self._running_request = stop, request
         self.started.append(request.generation)
-        compute = self.compute
-        self._tasks.run(lambda: compute(request, stop.is_set), self._finished,
-                        lambda error: self._failed(request, error))
+        compute, deliver = self.compute, self._delivered
+
+        def work() -> None:
+            try:
+                outcome = (compute(request, stop.is_set), None)
+            except Exception as error:  # shown as the preview's reason, never raised across threads
+                outcome = (None, error)
+            try:
+                deliver.emit(*outcome)
+            except RuntimeError:
+                pass  # the window went away first: nobody is waiting for this preview
+
+        self._thread = threading.Thread(target=work, name="live-preview", daemon=True)
+        self._thread.start()
+
+    @Slot(object, object)
+    def _on_delivered(self, result: PreviewResult | None, error: Exception | None) -> None:
+        request, self._thread = self._running_request, None
+        if error is None:
+            self._finished(result)
+        else:
+            self._failed(request, error)
 
     def _finished(self, result: PreviewResult) -> None:
         self._running = None
@@ -176,15 +203,22 @@ class LivePreview(QObject):
         self._finished(PreviewResult(request.generation, None, NetworkPreview(reason=f"no preview: {error}")))
 
     def wait(self, milliseconds: int = 60000) -> bool:
-        """Let the running preview end (for closing and tests); its result is delivered."""
-        return self._tasks.wait(milliseconds)
+        """Let the running preview end (for tests and screenshots); its result is delivered."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(milliseconds / 1000)
+            if thread.is_alive():
+                return False
+        QCoreApplication.processEvents()  # the queued result
+        return True
 
     def shutdown(self) -> None:
         self.enabled = False
         self._timer.stop()
         if self._running is not None:
             self._running.set()
-        self._tasks.wait()
+        if self._thread is not None:
+            self._thread.join(SHUTDOWN_WAIT_S)
 
     def layer(self, name: str) -> Any:
         """The newest preview of layer ``name``, or None."""
