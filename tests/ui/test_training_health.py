@@ -34,6 +34,7 @@ def test_a_runs_findings_show_in_problems_on_the_block_and_on_the_plot(qtbot, ma
     configure(view, subset=200, batch_size=32, epochs=1, optimizer="sgd", learning_rate=0.01)
 
     assert train_and_wait(qtbot, view) == "finished"
+    assert "training-health finding" in view.status.text() and "see Problems" in view.status.text()
 
     training_rows = window.problems.training_messages()
     assert any("Vanishing gradients: layer dense_1" in row and "Fix:" in row for row in training_rows)

@@ -345,6 +345,15 @@ class TrainingView(QWidget):
             self.plots.add_marker(float(finding["x"]), health_marker_text(finding))
         self._show_health([*self.health_findings, finding])
 
+    def _health_summary(self) -> str:
+        """A pointer to the run's training-health findings, which the loss plot marks and the
+        Design tab's Problems list explains (empty when the run looked healthy)."""
+        count = len(self.health_findings)
+        if not count:
+            return ""
+        return (f" <span style='color:{theme.WARNING_COLOR}'>{count} training-health finding"
+                f"{'s' if count > 1 else ''}: see Problems on the Design tab.</span>")
+
     def _show_health(self, findings: list[dict]) -> None:
         self.health_findings = list(findings)
         self.healthFindings.emit(self.health_findings)
@@ -383,7 +392,7 @@ class TrainingView(QWidget):
         else:
             result = record.result_text()
             self.status.setText(f"Run {status} in {format_duration(seconds)}" + (f": {result}." if result else ".")
-                                + f" Kept in {record.folder}.")
+                                + f" Kept in {record.folder}." + self._health_summary())
         self.runFinished.emit(status)
 
     # ================================================================== after training
