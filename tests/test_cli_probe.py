@@ -4,23 +4,13 @@ real sample, the same numbers the editor's live previews show."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-from cnnstudio.cli import main
 from cnnstudio.core.project import load_project, save_project
 from cnnstudio.lab.preview import preview_network
 from cnnstudio.lab.preview_sample import dataset_sample
-
-ROOT = Path(__file__).resolve().parents[1]
-LECTURE = ROOT / "projects" / "lecture_mnist.cnnproj"
-
-
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
+from test_cli import LECTURE, run
 
 
 def expected_stats(weights=None, index=0, project=LECTURE):
