@@ -81,6 +81,25 @@ def test_a_deep_sigmoid_stack_has_vanishing_gradients_in_its_first_layers():
     assert "dense_9" not in finding.layers  # the output layer is the yardstick
 
 
+def test_raw_inputs_thousands_of_times_too_large_make_the_first_layers_gradient_explode():
+    # pixels left at a scale of 10,000 with a first layer whose small weights hide it in the forward
+    # pass: the first layer's gradient is the input times what flows back, 10,000 times too large
+    layers = [("Input", {"shape": [1, 8, 8]}), ("Flatten", {}),
+              ("Dense", {"units": 16, "activation": "relu"}),
+              ("Dense", {"units": CLASSES, "activation": "softmax"})]
+    x, y = band_data(240)
+
+    def shrink_first_layer(model):
+        with torch.no_grad():
+            model.dense_1.weight.mul_(1e-4)
+
+    health = run(sequential(layers), data=(x * 1e4, y), prepare=shrink_first_layer, epochs=1, optimizer="sgd",
+                 learning_rate=1e-12)
+    finding = the(health, "exploding_gradients")
+    assert finding.layers == ("dense_1",)
+    assert finding.numbers["ratio"] > 1e3
+
+
 def test_training_a_tiny_subset_for_many_epochs_overfits_and_names_the_epoch():
     x, y = band_data(400, seed=3)
     x = x + np.random.default_rng(4).normal(0, 0.4, x.shape).astype(np.float32)  # hard enough to memorise
