@@ -188,34 +188,34 @@ def gradient_problems(rms: Mapping[str, float], epoch: int) -> list[Finding]:
     # exactly 0 is no gradient at all, not a small one: ReLUs after the layer are dead (reported as such)
     vanishing = [name for name, ratio in ratios.items() if 0 < ratio < VANISHING_RATIO]
     exploding = [name for name, ratio in ratios.items() if ratio > EXPLODING_RATIO]
+
+    def finding(kind: str, severity: str, concerned: list[str], title_end: str, cause: str, fix: str) -> Finding:
+        first = concerned[0]
+        more = f" and {len(concerned) - 1} more" if len(concerned) > 1 else ""
+        measured = (f"The gradient reaching {first} is {ratios[first]:.1e} times the one at the output layer "
+                    f"{output}. ")
+        return Finding(kind, severity, f"{kind.split('_')[0].capitalize()} gradients: layer {first}{more}{title_end}",
+                       measured + cause, fix,
+                       {"layer_gradient": rms[first], "output_gradient": reference, "ratio": ratios[first],
+                        "layers_concerned": len(concerned)},
+                       tuple(concerned), epoch, epoch + 1.0)
+
     found = []
     if vanishing:
-        first = vanishing[0]
-        found.append(Finding(
-            "vanishing_gradients", WARNING, f"Vanishing gradients: layer {first}"
-            + (f" and {len(vanishing) - 1} more" if len(vanishing) > 1 else "") + " hardly learn",
-            f"The gradient reaching {first} is {ratios[first]:.1e} times the one at the output layer {output}. "
+        found.append(finding(
+            "vanishing_gradients", WARNING, vanishing, " hardly learn",
             "On its way back the gradient is multiplied by each layer's derivative; sigmoid's is at most 0.25 "
             "(tanh's at most 1), so after many such layers almost nothing is left and the first layers stop "
             "learning.",
             "use ReLU instead of sigmoid or tanh in the hidden layers, add BatchNormalization, use fewer layers "
-            "or residual (Add) connections, and He or Glorot initialisation.",
-            {"layer_gradient": rms[first], "output_gradient": reference, "ratio": ratios[first],
-             "layers_concerned": len(vanishing)},
-            tuple(vanishing), epoch, epoch + 1.0))
+            "or residual (Add) connections, and He or Glorot initialisation."))
     if exploding:
-        first = exploding[0]
-        found.append(Finding(
-            "exploding_gradients", ERROR, f"Exploding gradients: layer {first}"
-            + (f" and {len(exploding) - 1} more" if len(exploding) > 1 else ""),
-            f"The gradient reaching {first} is {ratios[first]:.1e} times the one at the output layer {output}. "
+        found.append(finding(
+            "exploding_gradients", ERROR, exploding, "",
             "On its way back the gradient is multiplied by each layer's weights and derivatives; when these are "
             "larger than 1 it grows layer by layer, and the steps on the first layers become huge.",
             "lower the learning rate, add BatchNormalization, use a smaller initialisation, or clip the "
-            "gradient norm.",
-            {"layer_gradient": rms[first], "output_gradient": reference, "ratio": ratios[first],
-             "layers_concerned": len(exploding)},
-            tuple(exploding), epoch, epoch + 1.0))
+            "gradient norm."))
     return found
 
 
